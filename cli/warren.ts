@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// `warren`: the reviewers' CLI. Reads a stack file; needs no engine and no broker.
+//   warren validate [--stack NAME | --file PATH]
+//   warren route    [--stack NAME | --file PATH] --vhost V --exchange X --key K [--header name=value ...]
+//   warren routes   [--stack NAME | --file PATH]
+import { parseArgs } from "util";
+import { alertRoutes, formatRoutes } from "../components/alerting/matrix";
+import { formatIssue } from "../components/config/issues";
+import { type WarrenSpec, parseWarrenConfig } from "../components/config/spec";
+import { readStackConfig } from "../components/config/stack-file";
+import { RoutingError, RoutingTable } from "../components/topology/routing";
+import type { ArgValue } from "../components/topology/spec";
+
+const USAGE = `usage:
+  warren validate [--stack NAME | --file PATH]
+  warren route    [--stack NAME | --file PATH] --vhost V --exchange X --key K [--header name=value ...]
+  warren routes   [--stack NAME | --file PATH]
+The stack file is Pulumi.<NAME>.yaml in the current folder (default stack: dev).`;
+
+/** A failure the user can act on: printed without a stack trace, exit code 1. */
+class UsageError extends Error {}
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+function loadSpec(values: { stack?: string; file?: string }, io: Io): WarrenSpec | undefined {
+  if (values.stack && values.file) throw new UsageError("give --stack or --file, not both");
+  const config = readStackConfig({ stack: values.stack, file: values.file });
+  const r = parseWarrenConfig(config);
+  if (!r.ok) {
+    r.issues.forEach((i) => io.err(formatIssue(i)));
+    return undefined;
+  }
+  return r.spec;
+}
+
+/** Header values: numbers and booleans as such (as a producer's client would send them). */
+function parseHeader(h: string): [string, ArgValue] {
+  const i = h.indexOf("=");
+  if (i <= 0) throw new UsageError(`--header ${JSON.stringify(h)}: expected name=value`);
+  const raw = h.slice(i + 1);
+  const value: ArgValue = /^-?\d+$/.test(raw) ? Number(raw) : raw === "true" ? true : raw === "false" ? false : raw;
+  return [h.slice(0, i), value];
+}
+
+export function run(argv: string[], io: Io): number {
+  const [command, ...rest] = argv;
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: {
+        stack: { type: "string" },
+        file: { type: "string" },
+        vhost: { type: "string" },
+        exchange: { type: "string" },
+        key: { type: "string" },
+        header: { type: "string", multiple: true },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+    if (values.help || command === undefined || command === "help" || command === "--help") {
+      io.out(USAGE);
+      return command === undefined ? 1 : 0;
+    }
+    switch (command) {
+      case "validate": {
+        const spec = loadSpec(values, io);
+        if (!spec) return 1;
+        const t = spec.topology;
+        io.err(
+          `valid: ${t.vhosts.length} vhosts, ${t.users.length} users, ${t.exchanges.length} exchanges, ${t.queues.length} queues, ${t.bindings.length} bindings, ${t.policies.length + t.operatorPolicies.length} policies`,
+        );
+        return 0;
+      }
+      case "route": {
+        for (const f of ["vhost", "exchange", "key"] as const)
+          if (values[f] === undefined) throw new UsageError(`route needs --${f}`);
+        const spec = loadSpec(values, io);
+        if (!spec) return 1;
+        const headers = Object.fromEntries((values.header ?? []).map(parseHeader));
+        const queues = new RoutingTable(spec.topology).route({
+          vhost: values.vhost!,
+          exchange: values.exchange!,
+          routingKey: values.key!,
+          headers,
+        });
+        queues.forEach((q) => io.out(q));
+        return 0;
+      }
+      case "routes": {
+        const spec = loadSpec(values, io);
+        if (!spec) return 1;
+        if (!spec.alerting) throw new UsageError("this stack has no warren:alerting config");
+        formatRoutes(spec.alerting, alertRoutes(spec.alerting, spec.topology)).split("\n").forEach((l) => io.out(l));
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof RoutingError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`warren: ${(e as Error).message}`);
+      return 1;
+    }
+    if (e instanceof Error && /stack file|not valid YAML|expected a mapping|must be a mapping/.test(e.message)) {
+      io.err(`warren: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = run(process.argv.slice(2), {
+    out: (l) => process.stdout.write(l + "\n"),
+    err: (l) => process.stderr.write(l + "\n"),
+  });
+}

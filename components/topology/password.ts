@@ -1,0 +1,46 @@
+// Generated user passwords: random once, kept (as a secret) in the stack state, stable across
+// runs, rotated by bumping `rotation`. A dynamic provider, so no extra provider plugin is needed.
+import * as pulumi from "@pulumi/pulumi";
+
+interface PasswordInputs {
+  readonly length: number;
+  readonly rotation: number;
+}
+interface PasswordOutputs extends PasswordInputs {
+  readonly value: string;
+}
+
+const provider: pulumi.dynamic.ResourceProvider<PasswordInputs, PasswordOutputs> = {
+  async create(inputs) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { randomBytes, randomUUID } = require("crypto") as typeof import("crypto");
+    // base64url: no characters that need escaping in an AMQP URI.
+    const value = randomBytes(Math.ceil((inputs.length * 3) / 4)).toString("base64url").slice(0, inputs.length);
+    return { id: randomUUID(), outs: { ...inputs, value } };
+  },
+  async diff(_id, olds, news) {
+    const replaces = (["length", "rotation"] as const).filter((k) => olds[k] !== news[k]);
+    return { changes: replaces.length > 0, replaces };
+  },
+};
+
+export interface GeneratedPasswordArgs {
+  /** Characters. @default 32 */
+  readonly length?: number;
+  /** Change to generate a new password. @default 0 */
+  readonly rotation?: number;
+}
+
+export class GeneratedPassword extends pulumi.dynamic.Resource {
+  declare public readonly value: pulumi.Output<string>;
+  constructor(name: string, args: GeneratedPasswordArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    super(
+      provider,
+      name,
+      { length: args.length ?? 32, rotation: args.rotation ?? 0, value: undefined },
+      { ...opts, additionalSecretOutputs: ["value"] },
+      "warren",
+      "GeneratedPassword",
+    );
+  }
+}

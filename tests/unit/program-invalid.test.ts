@@ -1,0 +1,44 @@
+// A bad config stops the program before any resource exists, with every path-addressed error.
+import assert from "node:assert/strict";
+import * as path from "path";
+import { it } from "node:test";
+import { installMocks } from "../support/mocks";
+import { PROJECT_DIR } from "../support/program";
+
+it("fails with all errors, as a RunError without a stack trace, and registers nothing", () => {
+  const run = installMocks(
+    {
+      "warren:environment": "dev",
+      "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin", password: "p" },
+      "warren:topology": { queues: [{ name: "q", vhost: "nope", typ: "quorum" }], exchnges: [] },
+    },
+    ["warren:broker"],
+  );
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  assert.throws(() => require(path.join(PROJECT_DIR, "bin", "index.js")), (e: Error) => {
+    assert.equal(e.constructor.name, "RunError");
+    assert.equal(
+      e.message,
+      [
+        "invalid warren configuration (2 errors):",
+        '  warren:topology.queues[0].typ: unknown key (did you mean "type"?)',
+        '  warren:topology.exchnges: unknown key (did you mean "exchanges"?)',
+      ].join("\n"),
+    );
+    return true;
+  });
+  assert.deepEqual(run.resources, []);
+});
+
+it("requires the broker password, as a secret", () => {
+  installMocks({ "warren:environment": "dev", "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin" } });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  assert.throws(() => require(path.join(PROJECT_DIR, "bin", "index.js")), /warren:broker.password: is required/);
+
+  installMocks({
+    "warren:environment": "dev",
+    "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin", password: "plain" },
+  });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  assert.throws(() => require(path.join(PROJECT_DIR, "bin", "index.js")), /warren:broker.password: must be set as a secret/);
+});
