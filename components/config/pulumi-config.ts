@@ -2,13 +2,21 @@
 // A bad config ends the program with every path-addressed error and no stack trace, before any
 // resource is registered.
 import * as pulumi from "@pulumi/pulumi";
+import { checkBroker } from "./broker-check";
 import { ConfigError } from "./issues";
 import { type BrokerSpec, type WarrenSpec, loadWarrenSpec } from "./spec";
 
 export interface ProgramConfig {
   readonly spec: WarrenSpec;
   /** The broker admin connection (external runtime), password as a secret. */
-  readonly broker: { readonly managementUrl: string; readonly username: string; readonly password: pulumi.Output<string>; readonly insecure: boolean };
+  readonly broker: {
+    readonly managementUrl: string;
+    readonly username: string;
+    readonly password: pulumi.Output<string>;
+    readonly insecure: boolean;
+    /** Checks reachability and credentials (not under mocks: it talks to the broker). */
+    readonly check: () => Promise<void>;
+  };
   /** Explicit user passwords from `warren:passwords`, as secrets. */
   readonly passwords: Record<string, pulumi.Output<string>>;
 }
@@ -37,7 +45,13 @@ export function readProgramConfig(): ProgramConfig {
     for (const [user, p] of Object.entries(spec.passwords)) passwords[user] = pulumi.secret(p as string);
   return {
     spec,
-    broker: { ...broker!, password: pulumi.secret(broker!.password as string) },
+    broker: {
+      managementUrl: broker!.managementUrl,
+      username: broker!.username,
+      insecure: broker!.insecure,
+      password: pulumi.secret(broker!.password as string),
+      check: () => checkBroker({ ...broker!, password: broker!.password as string }),
+    },
     passwords,
   };
 }

@@ -19,6 +19,11 @@ interface ObjectInputs {
   readonly deleteOnDestroy: boolean;
   /** Settings that cannot change in place (e.g. an exchange's); a change replaces the object. */
   readonly immutable: boolean;
+  /**
+   * Where refresh looks for the object when it cannot GET `path` itself (vhost limits are read
+   * per vhost), and a key that must appear in the answer. @default path
+   */
+  readonly read?: { readonly path: string; readonly contains: string };
 }
 
 // Everything the provider uses is required inside its methods: the provider is serialized into
@@ -39,17 +44,33 @@ const provider: pulumi.dynamic.ResourceProvider<ObjectInputs, ObjectInputs> = {
     await call(news, "PUT");
     return { outs: news };
   },
+  // For refresh: an object deleted out of band is reported gone; its settings are not re-read.
+  async read(id, props) {
+    return (await exists(props!)) ? { id, props } : {};
+  },
   async delete(_id, props) {
     if (props.deleteOnDestroy) await call(props, "DELETE");
   },
 };
 
+async function exists(o: ObjectInputs): Promise<boolean> {
+  const res = await request(o.read ? { ...o, path: o.read.path } : o, "GET");
+  if (res.status === 404) return false;
+  if (!res.ok) throw new Error(`GET ${o.read?.path ?? o.path}: ${res.status} ${res.statusText}`);
+  return o.read ? (await res.text()).includes(JSON.stringify(o.read.contains)) : true;
+}
+
 async function call(o: ObjectInputs, method: "PUT" | "DELETE"): Promise<void> {
+  const res = await request(o, method);
+  if (method === "DELETE" && res.status === 404) return; // already gone: fine
+  if (!res.ok) throw new Error(`${method} ${o.connection.url}/api/${o.path}: ${res.status} ${res.statusText}: ${(await res.text()).slice(0, 300)}`);
+}
+
+async function request(o: ObjectInputs, method: "GET" | "PUT" | "DELETE"): Promise<Response> {
   const url = `${o.connection.url.replace(/\/+$/, "")}/api/${o.path}`;
   const auth = Buffer.from(`${o.connection.username}:${o.connection.password}`).toString("base64");
-  let res: Response;
   try {
-    res = await fetch(url, {
+    return await fetch(url, {
       method,
       headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
       body: method === "PUT" ? JSON.stringify(o.body) : undefined,
@@ -58,8 +79,6 @@ async function call(o: ObjectInputs, method: "PUT" | "DELETE"): Promise<void> {
   } catch (e) {
     throw new Error(`RabbitMQ management API at ${o.connection.url} is unreachable: ${(e as Error).message}`);
   }
-  if (method === "DELETE" && res.status === 404) return; // already gone: fine
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${res.statusText}: ${(await res.text()).slice(0, 300)}`);
 }
 
 export interface ManagementObjectArgs {
@@ -68,6 +87,7 @@ export interface ManagementObjectArgs {
   readonly body: pulumi.Input<Record<string, unknown>>;
   readonly deleteOnDestroy: pulumi.Input<boolean>;
   readonly immutable?: pulumi.Input<boolean>;
+  readonly read?: pulumi.Input<{ readonly path: string; readonly contains: string }>;
 }
 
 /** One object PUT to the management API (`/api/<path>`), deleted with the resource if asked. */

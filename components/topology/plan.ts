@@ -20,7 +20,6 @@ export const keys = {
   queue: (vhost: string, name: string) => `queue:${vhost}/${name}`,
   policy: (vhost: string, name: string) => `policy:${vhost}/${name}`,
   operatorPolicy: (vhost: string, name: string) => `operator-policy:${vhost}/${name}`,
-  vhostSettings: (vhost: string) => `vhost-settings:${vhost}`,
   vhostLimit: (vhost: string, limit: string) => `vhost-limit:${vhost}/${limit}`,
 };
 

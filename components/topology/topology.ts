@@ -52,24 +52,28 @@ export class Topology extends pulumi.ComponentResource {
     const mgmt = args.management ? pulumi.secret(pulumi.output(args.management)) : undefined;
 
     for (const v of plan.vhosts) {
-      const vhost = new rabbitmq.VHost(child(v.key), { name: v.name }, parent);
-      byKey.set(v.key, vhost);
-      if (v.settings) {
-        // PUT on an existing vhost updates its metadata; deleting the vhost takes it along.
-        new ManagementObject(
-          child(`vhost-settings:${v.name}`),
-          {
-            connection: mgmt!,
-            path: `vhosts/${encodeURIComponent(v.name)}`,
-            body: {
-              description: v.settings.description ?? "",
-              ...(v.settings.defaultQueueType ? { default_queue_type: v.settings.defaultQueueType } : {}),
+      // The provider's VHost has no description or default queue type, and RabbitMQ before
+      // 3.11.17 takes the default queue type only when the vhost is created: such a vhost is
+      // created through the management API with its settings in one PUT (both spellings of the
+      // key: `defaultqueuetype` on 3.10, `default_queue_type` later). rabbitmq/rabbitmq-server#7912
+      const vhost = v.settings
+        ? new ManagementObject(
+            child(v.key),
+            {
+              connection: mgmt!,
+              path: `vhosts/${encodeURIComponent(v.name)}`,
+              body: {
+                description: v.settings.description ?? "",
+                ...(v.settings.defaultQueueType
+                  ? { default_queue_type: v.settings.defaultQueueType, defaultqueuetype: v.settings.defaultQueueType }
+                  : {}),
+              },
+              deleteOnDestroy: true,
             },
-            deleteOnDestroy: false,
-          },
-          { parent: this, dependsOn: [vhost] },
-        );
-      }
+            parent,
+          )
+        : new rabbitmq.VHost(child(v.key), { name: v.name }, parent);
+      byKey.set(v.key, vhost);
       for (const l of v.limits) {
         new ManagementObject(
           child(l.key),
@@ -78,6 +82,7 @@ export class Topology extends pulumi.ComponentResource {
             path: `vhost-limits/${encodeURIComponent(v.name)}/${l.name}`,
             body: { value: l.value },
             deleteOnDestroy: true,
+            read: { path: `vhost-limits/${encodeURIComponent(v.name)}`, contains: l.name },
           },
           { parent: this, dependsOn: [vhost], deletedWith: vhost },
         );

@@ -44,7 +44,8 @@ export async function runProgram(
   }
   const run = installMocks(config, secretKeys, stack);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const outputs = require(path.join(PROJECT_DIR, "bin", "index.js")) as ProgramExports;
+  const program = require(path.join(PROJECT_DIR, "bin", "index.js")) as () => Promise<ProgramExports>;
+  const outputs = await program();
   await settle();
   return { run, outputs };
 }

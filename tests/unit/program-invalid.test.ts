@@ -5,7 +5,10 @@ import { it } from "node:test";
 import { installMocks } from "../support/mocks";
 import { PROJECT_DIR } from "../support/program";
 
-it("fails with all errors, as a RunError without a stack trace, and registers nothing", () => {
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const program = () => (require(path.join(PROJECT_DIR, "bin", "index.js")) as () => Promise<unknown>)();
+
+it("fails with all errors, as a RunError without a stack trace, and registers nothing", async () => {
   const run = installMocks(
     {
       "warren:environment": "dev",
@@ -14,8 +17,7 @@ it("fails with all errors, as a RunError without a stack trace, and registers no
     },
     ["warren:broker"],
   );
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  assert.throws(() => require(path.join(PROJECT_DIR, "bin", "index.js")), (e: Error) => {
+  await assert.rejects(program(), (e: Error) => {
     assert.equal(e.constructor.name, "RunError");
     assert.equal(
       e.message,
@@ -30,15 +32,13 @@ it("fails with all errors, as a RunError without a stack trace, and registers no
   assert.deepEqual(run.resources, []);
 });
 
-it("requires the broker password, as a secret", () => {
+it("requires the broker password, as a secret", async () => {
   installMocks({ "warren:environment": "dev", "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin" } });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  assert.throws(() => require(path.join(PROJECT_DIR, "bin", "index.js")), /warren:broker.password: is required/);
+  await assert.rejects(program(), /warren:broker.password: is required/);
 
   installMocks({
     "warren:environment": "dev",
     "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin", password: "plain" },
   });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  assert.throws(() => require(path.join(PROJECT_DIR, "bin", "index.js")), /warren:broker.password: must be set as a secret/);
+  await assert.rejects(program(), /warren:broker.password: must be set as a secret/);
 });

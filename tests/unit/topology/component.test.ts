@@ -132,12 +132,13 @@ describe("Topology component (dev)", () => {
     assert.equal(await pulumi.isSecret(topology.userPasswords), true);
   });
 
-  it("applies vhost settings and limits through the management API", () => {
+  it("creates vhosts with settings, and vhost limits, through the management API", () => {
+    assert.deepEqual(run.ofType(T.vhost).map((r) => r.inputs.name), ["alerting"]);
     const objects = run.ofType(T.management).map((r) => [r.inputs.path, r.inputs.body]);
     assert.deepEqual(objects.sort(), [
       ["vhost-limits/audit/max-queues", { value: 10 }],
       ["vhosts/audit", { description: "audit trail" }],
-      ["vhosts/paging", { description: "warren alerting platform", default_queue_type: "quorum" }],
+      ["vhosts/paging", { description: "warren alerting platform", default_queue_type: "quorum", defaultqueuetype: "quorum" }],
     ]);
   });
 
