@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { keepSecure } from "../../components/config/stack-file";
 import { PROJECT_DIR } from "./program";
 
 let toolchainBin: string | undefined;
@@ -88,13 +89,3 @@ export async function testProject(): Promise<TestProject> {
   };
 }
 
-/** `next` with every `{secure: ...}` leaf of `prev` put back at its place. */
-function keepSecure(next: Record<string, unknown>, prev: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...next };
-  for (const [k, v] of Object.entries(prev)) {
-    if (!JSON.stringify(v).includes('"secure"')) continue;
-    const isObj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x);
-    out[k] = isObj(v) && "secure" in v ? v : isObj(v) ? keepSecure(isObj(next[k]) ? next[k] : {}, v) : v;
-  }
-  return out;
-}
