@@ -59,6 +59,9 @@ if [ "${runtime:-external}" = external ] && [[ "$mgmt_url" =~ ^http://(127\.0\.0
   pulumi config get --path warren:broker.password | bash scripts/dev-broker.sh start "$amqp_port" "$mgmt_port" "$admin"
 fi
 
+# scripts/preview.sh uses everything above, then previews with the policy pack instead.
+[ -n "${WARREN_PREPARE_ONLY:-}" ] && exit 0
+
 pulumi up --yes --stack "$stack" "$@"
 echo
 echo "Alert routing (severity x channel):"

@@ -9,6 +9,8 @@ export interface Recorded {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly inputs: Record<string, any>;
   readonly provider?: string;
+  /** URN of the parent resource (e.g. the Topology component), from the registration request. */
+  readonly parent?: string;
 }
 
 export interface MockRun {
@@ -19,12 +21,19 @@ export interface MockRun {
   named(type: string, name: string, vhost?: string): Recorded;
 }
 
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+}
+
 export function installMocks(config: Record<string, unknown> = {}, secretKeys: string[] = [], stack = "test"): MockRun {
   const resources: Recorded[] = [];
+  const parents = new Map<string, string>();
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent: parents.get(`${args.type}::${args.name}`) });
         // Dynamic resources compute their outputs; mimic the password generator.
         const state = args.type === "pulumi-nodejs:dynamic/warren:GeneratedPassword" ? { ...args.inputs, value: `generated-${args.name}` } : args.inputs;
         return { id: `${args.name}-id`, state };
@@ -37,6 +46,13 @@ export function installMocks(config: Record<string, unknown> = {}, secretKeys: s
     stack,
     false,
   );
+  // The mocks' callback is not told a resource's parent; the registration request is.
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): Promise<void> };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    if (req.getParent()) parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
+    return register(req, cb);
+  };
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(flat, secretKeys);

@@ -1,0 +1,25 @@
+// Consumers: probes, and a restricted security context (non-root, read-only root filesystem, no
+// privilege escalation).
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { T, isConsumerWorkload, podSpec } from "../lib/resources";
+
+export const consumerHardening: ResourceValidationPolicy = {
+  name: "consumer-hardening",
+  description: "Alert consumers have readiness and liveness probes, run as non-root with a read-only root filesystem and no privilege escalation.",
+  severity: "high",
+  remediationSteps: "Use warren:alerting:Consumers, which sets the probes and the restricted security context.",
+  validateResource: (args, report) => {
+    if (args.type !== T.deployment || !isConsumerWorkload(args.props)) return;
+    const pod = podSpec(args.props) ?? {};
+    const name = args.props.metadata?.name ?? args.name;
+    for (const c of (pod.containers ?? []) as Record<string, any>[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const sc = { ...(pod.securityContext ?? {}), ...(c.securityContext ?? {}) };
+      const where = `container "${c.name}" of consumer "${name}"`;
+      if (!c.readinessProbe) report(`${where} has no readiness probe`);
+      if (!c.livenessProbe) report(`${where} has no liveness probe`);
+      if (sc.runAsNonRoot !== true) report(`${where} may run as root (set runAsNonRoot: true)`);
+      if (sc.readOnlyRootFilesystem !== true) report(`${where} has a writable root filesystem`);
+      if (sc.allowPrivilegeEscalation !== false) report(`${where} allows privilege escalation`);
+    }
+  },
+};

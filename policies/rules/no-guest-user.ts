@@ -1,0 +1,26 @@
+// Security: no `guest` user, and no user whose password is a default one.
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { T } from "../lib/resources";
+
+const DEFAULT_PASSWORDS = new Set(["guest", "admin", "password", "rabbitmq", "changeme"]);
+
+export const noGuestUser: ResourceValidationPolicy = {
+  name: "no-guest-user",
+  description: "No `guest` user and no default credentials on the broker.",
+  severity: "critical",
+  remediationSteps: "Remove the `guest` user and give every user a generated password (warren generates one when none is given).",
+  validateResource: (args, report) => {
+    if (args.type !== T.user) return;
+    const name = args.props.name as string | undefined;
+    // A generated password is unknown during preview, and reading an unknown value throws.
+    let password: unknown;
+    try {
+      password = args.props.password;
+    } catch {
+      password = undefined;
+    }
+    if (name === "guest") report(`user "guest" must not exist (default credentials)`);
+    else if (typeof password === "string" && (password === name || DEFAULT_PASSWORDS.has(password.toLowerCase())))
+      report(`user "${name}" has a default or guessable password`);
+  },
+};

@@ -1,0 +1,19 @@
+// Durability: in prod, removing a queue from config does not delete it (and its messages). The
+// analyzer protocol shows `protect` but not `retainOnDelete`, so a queue passes when it is
+// protected or managed by warren:rabbitmq:Topology, which retains queues on delete in prod
+// (checked by the component's unit tests).
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { T } from "../lib/resources";
+
+export const queuesRetained: ResourceValidationPolicy = {
+  name: "queues-retained-in-prod",
+  description: "Queues are protected or retained on delete, so a config change cannot drop their messages.",
+  severity: "high",
+  remediationSteps: "Manage queues with warren:rabbitmq:Topology (retains them in prod) or set `protect: true`.",
+  validateResource: (args, report) => {
+    if (args.type !== T.queue) return;
+    const parent = args.opts.parent ?? "";
+    if (!args.opts.protect && !parent.includes(`::${T.topology}::`))
+      report(`queue "${args.props.name}" in vhost "${args.props.vhost}" is neither protected nor retained on delete`);
+  },
+};
