@@ -37,6 +37,8 @@ export = async () => {
     users: topology.userNames,
     queues: topology.queueNames,
     credentials: topology.userPasswords,
+    /** What `pulumi destroy` keeps on the broker (prod: vhosts and queues, with their messages). */
+    retainedOnDestroy: topology.retainedOnDelete,
     alertRouting: spec.alerting ? alertRoutes(spec.alerting, spec.topology) : undefined,
     alertingEndpoint: spec.alerting
       ? { vhost: spec.alerting.vhost, exchange: spec.alerting.exchange, producerUser: spec.alerting.producerUser }

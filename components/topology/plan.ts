@@ -32,6 +32,8 @@ export function bindingKey(b: Parameters<typeof bindingIdentity>[0]): string {
 export interface VHostPlan {
   readonly key: string;
   readonly name: string;
+  /** In prod: deleting a vhost deletes its queues, so retained queues need their vhost kept too. */
+  readonly retainOnDelete: boolean;
   /** Settings the rabbitmq provider cannot express; applied through the management API. */
   readonly settings?: { readonly description?: string; readonly defaultQueueType?: string };
   readonly limits: readonly { readonly key: string; readonly name: "max-connections" | "max-queues"; readonly value: number }[];
@@ -144,9 +146,11 @@ export function planTopology(t: TopologySpec, opts: PlanOptions): TopologyPlan {
     return exchangeKeys.has(k) ? [k] : []; // built-in exchanges have no resource
   };
 
+  const retain = opts.environment === "prod";
   const vhosts: VHostPlan[] = t.vhosts.map((v) => ({
     key: keys.vhost(v.name),
     name: v.name,
+    retainOnDelete: retain,
     settings:
       v.description !== undefined || v.defaultQueueType !== undefined
         ? { description: v.description, defaultQueueType: v.defaultQueueType }
@@ -214,7 +218,7 @@ export function planTopology(t: TopologySpec, opts: PlanOptions): TopologyPlan {
         autoDelete: q.autoDelete,
         argumentsJson: JSON.stringify(sorted({ ...q.arguments, "x-queue-type": q.type })),
       },
-      retainOnDelete: opts.environment === "prod",
+      retainOnDelete: retain,
       dependsOn: typeof dlx === "string" && dlx !== "" ? refExchange(q.vhost, dlx) : [],
     };
   });

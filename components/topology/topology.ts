@@ -34,6 +34,8 @@ export class Topology extends pulumi.ComponentResource {
   public readonly userNames: pulumi.Output<string[]>;
   public readonly queueNames: pulumi.Output<string[]>;
   public readonly exchangeNames: pulumi.Output<string[]>;
+  /** Vhosts and queues (`vhost/name`) that `pulumi destroy` or a removal from config leaves on the broker. */
+  public readonly retainedOnDelete: pulumi.Output<string[]>;
 
   constructor(name: string, args: TopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("warren:rabbitmq:Topology", name, {}, opts);
@@ -68,11 +70,11 @@ export class Topology extends pulumi.ComponentResource {
                   ? { default_queue_type: v.settings.defaultQueueType, defaultqueuetype: v.settings.defaultQueueType }
                   : {}),
               },
-              deleteOnDestroy: true,
+              deleteOnDestroy: !v.retainOnDelete,
             },
-            parent,
+            { parent: this, retainOnDelete: v.retainOnDelete },
           )
-        : new rabbitmq.VHost(child(v.key), { name: v.name }, parent);
+        : new rabbitmq.VHost(child(v.key), { name: v.name }, { parent: this, retainOnDelete: v.retainOnDelete });
       byKey.set(v.key, vhost);
       for (const l of v.limits) {
         new ManagementObject(
@@ -183,12 +185,17 @@ export class Topology extends pulumi.ComponentResource {
     this.userNames = pulumi.output(plan.users.map((u) => u.name));
     this.queueNames = pulumi.output(plan.queues.map((q) => `${q.vhost}/${q.name}`));
     this.exchangeNames = pulumi.output(plan.exchanges.map((x) => `${x.vhost}/${x.name}`));
+    this.retainedOnDelete = pulumi.output([
+      ...plan.vhosts.filter((v) => v.retainOnDelete).map((v) => v.name),
+      ...plan.queues.filter((q) => q.retainOnDelete).map((q) => `${q.vhost}/${q.name}`),
+    ]);
     this.registerOutputs({
       userPasswords: this.userPasswords,
       vhostNames: this.vhostNames,
       userNames: this.userNames,
       queueNames: this.queueNames,
       exchangeNames: this.exchangeNames,
+      retainedOnDelete: this.retainedOnDelete,
     });
   }
 }

@@ -310,3 +310,36 @@ describe("bad input through the real engine", { timeout: 5 * 60_000 }, () => {
     assert.match(await refusal(() => stack.preview()), new RegExp(`the management API at ${broker.managementUrl} refused user "warren-admin"`));
   });
 });
+
+describe("prod: destroy keeps queues and their messages, and says which", { timeout: 5 * 60_000 }, () => {
+  let project: TestProject;
+  before(async () => {
+    project = await testProject();
+  });
+  after(async () => {
+    project?.dispose();
+    await broker.mgmt("/api/vhosts/ledger", { method: "DELETE" });
+  });
+
+  it("leaves the prod vhost and queue, with its message, after destroy", async () => {
+    const config = {
+      "warren:environment": "prod",
+      "warren:broker": { managementUrl: broker.managementUrl, username: broker.adminUser },
+      "warren:topology": {
+        vhosts: [{ name: "ledger" }],
+        exchanges: [{ name: "entries", vhost: "ledger", type: "fanout" }],
+        queues: [{ name: "entries", vhost: "ledger", type: "quorum", arguments: { "x-max-length": 1000 } }],
+        bindings: [{ vhost: "ledger", source: "entries", destination: "entries" }],
+      },
+    };
+    const stack = await project.stack("prod-retain", config, { "warren:broker.password": broker.adminPassword });
+    const up = await stack.up();
+    assert.deepEqual(up.outputs.retainedOnDestroy.value, ["ledger", "ledger/entries"]);
+    await publishConfirmed(broker.amqpUrl(undefined, undefined, "ledger"), "entries", [{ routingKey: "", body: "entry-1" }]);
+    const destroyed = await stack.destroy();
+    assert.equal(destroyed.summary.result, "succeeded");
+    const queues = await broker.mgmtJson<{ name: string; messages: number }[]>("/api/queues/ledger?columns=name,messages");
+    assert.deepEqual(queues.map((q) => q.name), ["entries"]);
+    assert.deepEqual(await drain(broker.amqpUrl(undefined, undefined, "ledger"), "entries"), ["entry-1"]);
+  });
+});

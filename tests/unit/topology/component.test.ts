@@ -150,8 +150,10 @@ describe("Topology component (dev)", () => {
     assert.equal(options.get("dev:exchange:alerting/alerts")!.deleteBeforeReplace, true);
   });
 
-  it("does not retain queues on delete outside prod", () => {
+  it("does not retain queues or vhosts on delete outside prod", async () => {
     assert.equal(options.get("dev:queue:alerting/work")!.retainOnDelete, false);
+    assert.equal(options.get("dev:vhost:alerting")!.retainOnDelete, false);
+    assert.deepEqual(await valueOf(topology.retainedOnDelete), []);
   });
 
   it("creates one queue per declared queue and channel", () => {
@@ -161,12 +163,18 @@ describe("Topology component (dev)", () => {
 });
 
 describe("Topology component (prod)", () => {
-  it("retains queues on delete in prod", async () => {
+  it("retains queues, and the vhosts that hold them, on delete in prod, and says so", async () => {
     const spec = loadWarrenSpec({ ...baseConfig(), "warren:environment": "prod" });
-    new Topology("prod", { topology: spec.topology, environment: "prod", management: mgmt }, { transformations: [record] });
+    const t = new Topology("prod", { topology: spec.topology, environment: "prod", management: mgmt }, { transformations: [record] });
     await settle();
     assert.equal(options.get("prod:queue:alerting/work")!.retainOnDelete, true);
     assert.equal(options.get("prod:queue:alerting/lost")!.retainOnDelete, true);
+    // Deleting a vhost would delete its queues: both kinds of vhost resource are kept.
+    assert.equal(options.get("prod:vhost:alerting")!.retainOnDelete, true);
+    assert.equal(options.get("prod:vhost:audit")!.retainOnDelete, true);
+    const audit = run.ofType(T.management).find((r) => r.name === "prod:vhost:audit")!;
+    assert.equal(audit.inputs.deleteOnDestroy, false);
+    assert.deepEqual(await valueOf(t.retainedOnDelete), ["alerting", "audit", "alerting/work", "alerting/lost"]);
   });
 
   it("refuses settings that need the management API when it is not given", () => {
