@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     topology: t0,
     environment: "dev",
     passwords: Object.fromEntries(t0.users.map((u) => [u.name, "p"])),
+    management: { url: "http://127.0.0.1:15672", username: "admin", password: "p" },
   });
   await settle();
   const constructMs = performance.now() - t;

@@ -34,8 +34,9 @@ export interface VHostPlan {
   readonly name: string;
   /** In prod: deleting a vhost deletes its queues, so retained queues need their vhost kept too. */
   readonly retainOnDelete: boolean;
-  /** Settings the rabbitmq provider cannot express; applied through the management API. */
-  readonly settings?: { readonly description?: string; readonly defaultQueueType?: string };
+  /** Metadata the rabbitmq provider's VHost cannot express. */
+  readonly description: string;
+  readonly defaultQueueType?: string;
   readonly limits: readonly { readonly key: string; readonly name: "max-connections" | "max-queues"; readonly value: number }[];
 }
 export interface UserPlan {
@@ -151,10 +152,8 @@ export function planTopology(t: TopologySpec, opts: PlanOptions): TopologyPlan {
     key: keys.vhost(v.name),
     name: v.name,
     retainOnDelete: retain,
-    settings:
-      v.description !== undefined || v.defaultQueueType !== undefined
-        ? { description: v.description, defaultQueueType: v.defaultQueueType }
-        : undefined,
+    description: v.description ?? "",
+    defaultQueueType: v.defaultQueueType,
     limits: [
       ...(v.limits?.maxConnections !== undefined
         ? [{ key: keys.vhostLimit(v.name, "max-connections"), name: "max-connections" as const, value: v.limits.maxConnections }]

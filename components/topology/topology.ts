@@ -19,11 +19,11 @@ export interface TopologyArgs {
    */
   readonly passwords?: Readonly<Record<string, pulumi.Input<string>>>;
   /**
-   * The management API, for the settings the rabbitmq provider cannot express (vhost description,
-   * default queue type and limits, internal exchanges). The rabbitmq provider itself comes from
-   * `opts.providers`. @default settings that need it are rejected.
+   * The management API, for what the rabbitmq provider cannot express (vhosts with their
+   * metadata and limits, internal exchanges). The rabbitmq provider itself comes from
+   * `opts.providers`.
    */
-  readonly management?: { readonly [K in keyof ManagementConnection]: pulumi.Input<ManagementConnection[K]> };
+  readonly management: { readonly [K in keyof ManagementConnection]: pulumi.Input<ManagementConnection[K]> };
 }
 
 export class Topology extends pulumi.ComponentResource {
@@ -40,47 +40,38 @@ export class Topology extends pulumi.ComponentResource {
   constructor(name: string, args: TopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("warren:rabbitmq:Topology", name, {}, opts);
     const plan = planTopology(args.topology, { environment: args.environment });
-    const needsManagement =
-      plan.vhosts.some((v) => v.settings || v.limits.length) || plan.exchanges.some((x) => x.internal);
-    if (needsManagement && !args.management)
-      throw new Error(
-        `warren:rabbitmq:Topology ${name}: vhost settings, vhost limits and internal exchanges need the management connection (args.management)`,
-      );
-
     const child = (key: string) => `${name}:${key}`;
     const parent = { parent: this };
     const byKey = new Map<string, pulumi.Resource>();
     const deps = (ks: readonly string[]) => ks.map((k) => byKey.get(k)).filter((r): r is pulumi.Resource => !!r);
-    const mgmt = args.management ? pulumi.secret(pulumi.output(args.management)) : undefined;
+    const mgmt = pulumi.secret(pulumi.output(args.management));
 
     for (const v of plan.vhosts) {
-      // The provider's VHost has no description or default queue type, and RabbitMQ before
-      // 3.11.17 takes the default queue type only when the vhost is created: such a vhost is
-      // created through the management API with its settings in one PUT (both spellings of the
-      // key: `defaultqueuetype` on 3.10, `default_queue_type` later). rabbitmq/rabbitmq-server#7912
-      const vhost = v.settings
-        ? new ManagementObject(
-            child(v.key),
-            {
-              connection: mgmt!,
-              path: `vhosts/${encodeURIComponent(v.name)}`,
-              body: {
-                description: v.settings.description ?? "",
-                ...(v.settings.defaultQueueType
-                  ? { default_queue_type: v.settings.defaultQueueType, defaultqueuetype: v.settings.defaultQueueType }
-                  : {}),
-              },
-              deleteOnDestroy: !v.retainOnDelete,
-            },
-            { parent: this, retainOnDelete: v.retainOnDelete },
-          )
-        : new rabbitmq.VHost(child(v.key), { name: v.name }, { parent: this, retainOnDelete: v.retainOnDelete });
+      // Every vhost is declared through the management API, in one PUT with its metadata: the
+      // provider's VHost has no description or default queue type, and RabbitMQ before 3.11.17
+      // takes the default queue type only when the vhost is created
+      // (rabbitmq/rabbitmq-server#7912; 3.10 spells the key `defaultqueuetype`). One resource type
+      // for every vhost also means adding a description later updates the vhost in place instead
+      // of replacing it (which would delete its queues).
+      const vhost = new ManagementObject(
+        child(v.key),
+        {
+          connection: mgmt,
+          path: `vhosts/${encodeURIComponent(v.name)}`,
+          body: {
+            description: v.description,
+            ...(v.defaultQueueType ? { default_queue_type: v.defaultQueueType, defaultqueuetype: v.defaultQueueType } : {}),
+          },
+          deleteOnDestroy: !v.retainOnDelete,
+        },
+        { parent: this, retainOnDelete: v.retainOnDelete },
+      );
       byKey.set(v.key, vhost);
       for (const l of v.limits) {
         new ManagementObject(
           child(l.key),
           {
-            connection: mgmt!,
+            connection: mgmt,
             path: `vhost-limits/${encodeURIComponent(v.name)}/${l.name}`,
             body: { value: l.value },
             deleteOnDestroy: true,
@@ -107,7 +98,7 @@ export class Topology extends pulumi.ComponentResource {
           ? new ManagementObject(
               child(x.key),
               {
-                connection: mgmt!,
+                connection: mgmt,
                 path: `exchanges/${encodeURIComponent(x.vhost)}/${encodeURIComponent(x.name)}`,
                 body: {
                   type: x.settings.type,

@@ -9,7 +9,7 @@ const run: MockRun = installMocks();
 import * as pulumi from "@pulumi/pulumi";
 import { loadWarrenSpec } from "../../../components/config/spec";
 import { Topology } from "../../../components/topology/topology";
-import { baseConfig } from "../../support/config";
+import { baseConfig, withTopology } from "../../support/config";
 
 const T = {
   vhost: "rabbitmq:index/vHost:VHost",
@@ -53,7 +53,7 @@ describe("Topology component (dev)", () => {
   });
 
   it("gives every broker object an explicit name, so the provider adds no random suffix", () => {
-    for (const type of [T.vhost, T.user, T.exchange, T.queue, T.policy, T.operatorPolicy])
+    for (const type of [T.user, T.exchange, T.queue, T.policy, T.operatorPolicy])
       for (const r of run.ofType(type)) assert.equal(typeof r.inputs.name, "string", `${r.name} has no name`);
     assert.equal(run.named(T.queue, "work").inputs.name, "work");
   });
@@ -132,11 +132,12 @@ describe("Topology component (dev)", () => {
     assert.equal(await pulumi.isSecret(topology.userPasswords), true);
   });
 
-  it("creates vhosts with settings, and vhost limits, through the management API", () => {
-    assert.deepEqual(run.ofType(T.vhost).map((r) => r.inputs.name), ["alerting"]);
+  it("creates vhosts with their metadata, and vhost limits, through the management API", () => {
+    assert.deepEqual(run.ofType(T.vhost), []);
     const objects = run.ofType(T.management).map((r) => [r.inputs.path, r.inputs.body]);
     assert.deepEqual(objects.sort(), [
       ["vhost-limits/audit/max-queues", { value: 10 }],
+      ["vhosts/alerting", { description: "" }],
       ["vhosts/audit", { description: "audit trail" }],
       ["vhosts/paging", { description: "warren alerting platform", default_queue_type: "quorum", defaultqueuetype: "quorum" }],
     ]);
@@ -177,11 +178,16 @@ describe("Topology component (prod)", () => {
     assert.deepEqual(await valueOf(t.retainedOnDelete), ["alerting", "audit", "alerting/work", "alerting/lost"]);
   });
 
-  it("refuses settings that need the management API when it is not given", () => {
-    const spec = loadWarrenSpec(baseConfig());
-    assert.throws(
-      () => new Topology("nomgmt", { topology: spec.topology, environment: "dev" }),
-      /warren:rabbitmq:Topology nomgmt: vhost settings, vhost limits and internal exchanges need the management connection/,
-    );
+  it("declares a vhost as the same kind of resource with or without metadata", async () => {
+    // Adding a description later must update the vhost in place: a different resource type
+    // would make Pulumi delete the old vhost, and with it every queue inside.
+    const spec = loadWarrenSpec(withTopology((t) => (t.vhosts[0].description = "now described")));
+    new Topology("meta", { topology: spec.topology, environment: "dev", management: mgmt });
+    await settle();
+    const vhosts = run.resources.filter((r) => r.name.startsWith("meta:vhost:"));
+    assert.deepEqual(vhosts.map((r) => [r.type, r.name, r.inputs.body]), [
+      [T.management, "meta:vhost:alerting", { description: "now described" }],
+      [T.management, "meta:vhost:audit", { description: "audit trail" }],
+    ]);
   });
 });
