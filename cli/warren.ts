@@ -3,6 +3,8 @@
 //   warren validate [--stack NAME | --file PATH]
 //   warren route    [--stack NAME | --file PATH] --vhost V --exchange X --key K [--header name=value ...]
 //   warren routes   [--stack NAME | --file PATH]
+//   warren diff     [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]
+//   warren graph    [--stack NAME | --file PATH]
 import { parseArgs } from "util";
 import { alertRoutes, formatRoutes } from "../components/alerting/matrix";
 import { formatIssue } from "../components/config/issues";
@@ -10,11 +12,14 @@ import { type WarrenSpec, parseWarrenConfig } from "../components/config/spec";
 import { readStackConfig } from "../components/config/stack-file";
 import { RoutingError, RoutingTable } from "../components/topology/routing";
 import type { ArgValue } from "../components/topology/spec";
+import { diffCommand, graphCommand } from "./review";
 
 const USAGE = `usage:
   warren validate [--stack NAME | --file PATH]
   warren route    [--stack NAME | --file PATH] --vhost V --exchange X --key K [--header name=value ...]
   warren routes   [--stack NAME | --file PATH]
+  warren diff     [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]
+  warren graph    [--stack NAME | --file PATH]
 The stack file is Pulumi.<NAME>.yaml in the current folder (default stack: dev).`;
 
 /** A failure the user can act on: printed without a stack trace, exit code 1. */
@@ -47,6 +52,9 @@ function parseHeader(h: string): [string, ArgValue] {
 
 export function run(argv: string[], io: Io): number {
   const [command, ...rest] = argv;
+  // diff and graph parse their own options (cli/review.ts).
+  if (command === "diff") return diffCommand(rest, io);
+  if (command === "graph") return graphCommand(rest, io);
   try {
     const { values } = parseArgs({
       args: rest,
