@@ -94,9 +94,10 @@ export const clusterSchema = z
      * Container resources, Kubernetes quantities. The memory limit is also what RabbitMQ takes
      * as the node's total memory (`total_memory_available_override_value`: inside a container
      * RabbitMQ 3.10 would otherwise see the host's), so the relative watermark and disk limit
-     * follow it. The memory request defaults to the limit (memory is never overcommitted). No
-     * CPU limit by default: throttling stalls the Erlang schedulers and trips heartbeats.
-     * @default {requests: {cpu: "1", memory: <limits.memory>}, limits: {memory: "2Gi"}}
+     * follow it. The memory request defaults to the limit (memory is never overcommitted). The
+     * CPU limit leaves headroom above the request (as RabbitMQ's Kubernetes operator does):
+     * tight CPU limits throttle the Erlang schedulers and trip heartbeats.
+     * @default {requests: {cpu: "1", memory: <limits.memory>}, limits: {cpu: "2", memory: "2Gi"}}
      */
     resources: z
       .object({
@@ -105,7 +106,7 @@ export const clusterSchema = z
           .strict()
           .default({}),
         limits: z
-          .object({ cpu: quantity.optional(), memory: quantity.default("2Gi") })
+          .object({ cpu: quantity.default("2"), memory: quantity.default("2Gi") })
           .strict()
           .default({}),
       })

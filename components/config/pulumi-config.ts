@@ -8,8 +8,8 @@ import { type BrokerSpec, type WarrenSpec, loadWarrenSpec } from "./spec";
 
 export interface ProgramConfig {
   readonly spec: WarrenSpec;
-  /** The broker admin connection (external runtime), password as a secret. */
-  readonly broker: {
+  /** The broker admin connection (external runtime only), password as a secret. */
+  readonly broker?: {
     readonly managementUrl: string;
     readonly username: string;
     readonly password: pulumi.Output<string>;
@@ -31,7 +31,9 @@ export function readProgramConfig(): ProgramConfig {
   }
   const missing: string[] = [];
   const broker: BrokerSpec | undefined = spec.broker;
-  if (!broker) missing.push(`warren:broker: is required when warren:runtime is "${spec.runtime}"`);
+  if (spec.runtime !== "external") {
+    // The cluster runtimes create the admin themselves (generated password).
+  } else if (!broker) missing.push(`warren:broker: is required when warren:runtime is "external" (managementUrl, username, and a secret password)`);
   else if (broker.password === undefined)
     missing.push("warren:broker.password: is required (pulumi config set --secret --path warren:broker.password ...)");
   else if (typeof broker.password !== "string")
@@ -45,12 +47,12 @@ export function readProgramConfig(): ProgramConfig {
     for (const [user, p] of Object.entries(spec.passwords)) passwords[user] = pulumi.secret(p as string);
   return {
     spec,
-    broker: {
-      managementUrl: broker!.managementUrl,
-      username: broker!.username,
-      insecure: broker!.insecure,
-      password: pulumi.secret(broker!.password as string),
-      check: () => checkBroker({ ...broker!, password: broker!.password as string }),
+    broker: broker && {
+      managementUrl: broker.managementUrl,
+      username: broker.username,
+      insecure: broker.insecure,
+      password: pulumi.secret(broker.password as string),
+      check: () => checkBroker({ ...broker, password: broker.password as string }),
     },
     passwords,
   };

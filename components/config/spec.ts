@@ -6,7 +6,17 @@ import { expandAlerting } from "../alerting/expand";
 import type { QueueType, TopologySpec } from "../topology/spec";
 import { validateTopology } from "../topology/validate";
 import { type ConfigIssue, ConfigError, show, suggest } from "./issues";
-import { type Environment, type ParsedWarrenConfig, warrenConfigSchema } from "./schema";
+import { type ClusterSpec, clusterSchema } from "../cluster/schema";
+import { validateCluster } from "../cluster/validate";
+import {
+  type DockerConfig,
+  type Environment,
+  type KubernetesConfig,
+  type ParsedWarrenConfig,
+  type Runtime,
+  dockerSchema,
+  warrenConfigSchema,
+} from "./schema";
 
 export const NAMESPACE = "warren";
 
@@ -22,8 +32,13 @@ export interface BrokerSpec {
 
 export interface WarrenSpec {
   readonly environment: Environment;
-  readonly runtime: "external";
+  readonly runtime: Runtime;
+  /** The broker to manage (external runtime). */
   readonly broker?: BrokerSpec;
+  /** The nodes warren runs itself (docker and kubernetes runtimes). */
+  readonly cluster?: ClusterSpec;
+  readonly docker?: DockerConfig;
+  readonly kubernetes?: KubernetesConfig;
   readonly topology: TopologySpec;
   readonly alerting?: AlertingSpec;
   /** Users whose password comes from `warren:passwords` rather than being generated. */
@@ -179,6 +194,26 @@ function merge(user: TopologySpec, generated: TopologySpec): TopologySpec {
   };
 }
 
+/** The admin user the cluster runtimes create (its password is generated). */
+export const ADMIN_USER = "warren-admin";
+
+/** Which runtime keys go with which runtime. */
+function runtimeIssues(c: ParsedWarrenConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const only = (key: string, runtime: Runtime) =>
+    issues.push({ path: `${NAMESPACE}:${key}`, message: `only applies to warren:runtime "${runtime}" (this stack's runtime is "${c.runtime}")` });
+  // (An external runtime's missing warren:broker is reported when the program runs: reviewers'
+  // tools validate a topology without any broker.)
+  if (c.runtime !== "external" && c.broker) only("broker", "external");
+  if (c.runtime === "external" && c.cluster)
+    issues.push({ path: `${NAMESPACE}:cluster`, message: `only applies to warren:runtime "docker" or "kubernetes" (this stack's runtime is "external")` });
+  if (c.runtime !== "docker" && c.docker) only("docker", "docker");
+  if (c.runtime !== "kubernetes" && c.kubernetes) only("kubernetes", "kubernetes");
+  if (c.runtime === "kubernetes" && !c.kubernetes)
+    issues.push({ path: `${NAMESPACE}:kubernetes`, message: `is required when warren:runtime is "kubernetes" (at least managementUrl: how pulumi reaches the management API)` });
+  return issues;
+}
+
 export type ParseResult = { ok: true; spec: WarrenSpec } | { ok: false; issues: ConfigIssue[] };
 
 /** Parses and validates a raw config map (full `ns:key` keys); never throws on bad input. */
@@ -194,7 +229,10 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
     alerting = buildAlertingSpec(c.alerting, issues);
     if (issues.length === 0) topology = merge(topology, expandAlerting(alerting));
   }
-  if (issues.length === 0) issues.push(...validateTopology(topology, { externalUsers: c.broker ? [c.broker.username] : [] }));
+  issues.push(...runtimeIssues(c));
+  const cluster = c.runtime === "external" ? undefined : (c.cluster ?? clusterSchema.parse({}));
+  if (cluster) issues.push(...validateCluster(cluster, c.environment));
+  if (issues.length === 0) issues.push(...validateTopology(topology, { externalUsers: c.broker ? [c.broker.username] : [ADMIN_USER] }));
   if (c.passwords && !("secure" in c.passwords)) {
     const declared = new Set(topology.users.map((u) => u.name));
     for (const user of Object.keys(c.passwords))
@@ -207,6 +245,9 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
       environment: c.environment,
       runtime: c.runtime,
       broker: c.broker,
+      cluster,
+      docker: c.runtime === "docker" ? (c.docker ?? dockerSchema.parse({})) : undefined,
+      kubernetes: c.runtime === "kubernetes" ? c.kubernetes : undefined,
       topology,
       alerting,
       passwords: c.passwords as WarrenSpec["passwords"],

@@ -13,7 +13,17 @@ export const pinnedImages: ResourceValidationPolicy = {
     };
     if (args.type === T.statefulSet || args.type === T.deployment)
       for (const c of containersOf(args.props)) check(c.image, `container "${c.name}"`);
-    if (args.type === T.container) check(args.props.image, `container "${args.props.name}"`);
+    // A Docker container names its image by ID (from a RemoteImage, checked by name below); an
+    // ID is pinned by definition, and unknown during a first preview (reading it would throw).
+    if (args.type === T.container) {
+      let image: unknown;
+      try {
+        image = args.props.image;
+      } catch {
+        image = undefined;
+      }
+      if (typeof image === "string" && !image.startsWith("sha256:")) check(image, `container "${args.props.name}"`);
+    }
     if (args.type === T.remoteImage) check(args.props.name, "remote image");
   },
 };

@@ -1,6 +1,7 @@
 // Pulumi mocks shared by the unit tests: records every resource's type, name and inputs, throws on
 // any provider function call (none is expected), and awaits outputs. Call installMocks() before
 // importing anything that creates resources.
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface Recorded {
@@ -35,7 +36,13 @@ export function installMocks(config: Record<string, unknown> = {}, secretKeys: s
       newResource(args) {
         resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent: parents.get(`${args.type}::${args.name}`) });
         // Dynamic resources compute their outputs; mimic the password generator.
-        const state = args.type === "pulumi-nodejs:dynamic/warren:GeneratedPassword" ? { ...args.inputs, value: `generated-${args.name}` } : args.inputs;
+        // Computed outputs some resources have (mocks echo inputs otherwise).
+        const state =
+          args.type === "pulumi-nodejs:dynamic/warren:GeneratedPassword"
+            ? { ...args.inputs, value: `generated-${args.name}` }
+            : args.type === "docker:index/remoteImage:RemoteImage"
+              ? { ...args.inputs, imageId: `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}` }
+              : args.inputs;
         return { id: `${args.name}-id`, state };
       },
       call(args) {

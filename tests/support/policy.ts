@@ -54,13 +54,26 @@ export function ruleSettings(rule: Rule, envConfig: Record<string, unknown>): { 
   return { level: (enforcementLevel as string) ?? (envConfig.all as string) ?? rule.enforcementLevel ?? "advisory", config: { ...defaults, ...settings } };
 }
 
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Mocks show secrets in Pulumi's envelope; the analyzer gets their plain values. */
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
 /** Resources recorded by the Pulumi mocks, as the analyzer would see them. */
 export function fromMocks(recorded: readonly { type: string; name: string; inputs: Props; parent?: string }[]): Fixture[] {
   return recorded.map((r) => ({
     type: r.type,
     name: r.name,
     urn: `urn:pulumi:test::warren::${r.type}::${r.name}`,
-    props: r.inputs,
+    props: unwrapSecrets(r.inputs) as Props,
     opts: { protect: false, parent: r.parent },
   }));
 }

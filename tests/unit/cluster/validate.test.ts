@@ -35,7 +35,7 @@ describe("warren:cluster defaults", () => {
       memoryHighWatermark: 0.6,
       diskFreeLimit: 1.5,
       storage: { data: { size: "10Gi" }, logs: { size: "2Gi" } },
-      resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "2Gi" } },
+      resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
       management: { allowedCidrs: [] },
       amqp: {},
       exposure: "ClusterIP",
@@ -49,7 +49,7 @@ describe("warren:cluster defaults", () => {
   it("request as much memory as the limit unless told otherwise", () => {
     assert.deepEqual(clusterSchema.parse({ resources: { limits: { memory: "1Gi" } } }).resources, {
       requests: { cpu: "1", memory: "1Gi" },
-      limits: { memory: "1Gi" },
+      limits: { cpu: "2", memory: "1Gi" },
     });
   });
 });

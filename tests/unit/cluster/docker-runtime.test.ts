@@ -1,0 +1,79 @@
+// The Docker runtime under Pulumi mocks, through the program: network, per-node volumes and
+// containers, the rendered files uploaded, ports on 127.0.0.1 only, the healthcheck.
+import assert from "node:assert/strict";
+import * as path from "path";
+import { describe, it } from "node:test";
+import { readFileSync } from "fs";
+import { RULES } from "../../../policies/rules";
+import { evaluate, fromMocks } from "../../support/policy";
+import { valueOf } from "../../support/mocks";
+import { PROJECT_DIR, runProgram } from "../../support/program";
+
+describe("DockerCluster", async () => {
+  const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "tests", "fixtures", "docker.yaml"), "docker");
+  const containers = run.ofType("docker:index/container:Container").map((c) => c.inputs);
+
+  it("creates one network and, per node, a container with a stable hostname on it", () => {
+    assert.deepEqual(run.ofType("docker:index/network:Network").map((n) => n.inputs.name), ["warren-test"]);
+    assert.deepEqual(containers.map((c) => c.hostname), ["warren-rabbit-1", "warren-rabbit-2", "warren-rabbit-3"]);
+    for (const c of containers) assert.deepEqual(c.networksAdvanced, [{ name: "warren-test", aliases: [c.hostname] }]);
+  });
+
+  it("keeps data and logs on a volume each, at the relocated paths", () => {
+    assert.deepEqual(run.ofType("docker:index/volume:Volume").map((v) => v.inputs.name).sort(), [
+      "warren-rabbit-1-data", "warren-rabbit-1-logs", "warren-rabbit-2-data", "warren-rabbit-2-logs", "warren-rabbit-3-data", "warren-rabbit-3-logs",
+    ]);
+    assert.deepEqual(containers[0].volumes, [
+      { volumeName: "warren-rabbit-1-data", containerPath: "/data/rabbitmq/mnesia" },
+      { volumeName: "warren-rabbit-1-logs", containerPath: "/data/rabbitmq/log" },
+    ]);
+  });
+
+  it("publishes management and AMQP of each node on 127.0.0.1 only", () => {
+    assert.deepEqual(containers.map((c) => c.ports), [1, 2, 3].map((i) => [
+      { internal: 15672, external: 25672 + i - 1, ip: "127.0.0.1" },
+      { internal: 5672, external: 25600 + i - 1, ip: "127.0.0.1" },
+    ]));
+  });
+
+  it("uploads exactly the rendered files, identical on every node, and forms the cluster by classic_config", () => {
+    const files = (c: Record<string, any>) => Object.fromEntries(c.uploads.value.map((u: { file: string; content: unknown }) => [u.file, u.content])); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const first = files(containers[0]);
+    assert.deepEqual(Object.keys(first).sort(), [
+      "/etc/rabbitmq/enabled_plugins", "/etc/rabbitmq/rabbitmq-env.conf", "/etc/rabbitmq/rabbitmq.conf",
+      "/run/warren/definitions.json", "/run/warren/erlang.cookie", "/run/warren/start.sh",
+    ]);
+    for (const c of containers.slice(1)) assert.deepEqual(files(c)["/etc/rabbitmq/rabbitmq.conf"], first["/etc/rabbitmq/rabbitmq.conf"]);
+    assert.match(first["/etc/rabbitmq/rabbitmq.conf"], /^cluster_formation\.classic_config\.nodes\.3 = rabbit@warren-rabbit-3$/m);
+    assert.match(first["/run/warren/start.sh"], /^exec runuser -u rabbitmq -- env HOME=\/var\/lib\/rabbitmq rabbitmq-server$/m);
+    assert.match(first["/run/warren/start.sh"], /^chown rabbitmq:rabbitmq \/data\/rabbitmq\/mnesia \/data\/rabbitmq\/log$/m);
+  });
+
+  it("keeps the cookie and admin definitions out of the environment, as secrets", () => {
+    for (const c of containers) assert.deepEqual(c.envs, ["RABBITMQ_CONF_ENV_FILE=/etc/rabbitmq/rabbitmq-env.conf"]);
+    // One secret upload makes the container's whole upload list secret (in state, too).
+    assert.equal(containers[0].uploads["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+    const cookie = containers[0].uploads.value.find((u: { file: string }) => u.file === "/run/warren/erlang.cookie");
+    assert.equal(cookie.content, "generated-warren-erlang-cookie"); // the mocks' generated value
+  });
+
+  it("waits for a healthy node, with a pinned image and a memory limit", () => {
+    for (const c of containers) {
+      assert.deepEqual(c.healthcheck.tests, ["CMD", "rabbitmq-diagnostics", "-q", "check_port_connectivity"]);
+      assert.equal(c.wait, true);
+      assert.equal(c.memory, 1024);
+    }
+    assert.deepEqual(run.ofType("docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name), ["warren/rabbitmq:3.10.8-bookworm"]);
+  });
+
+  it("points the topology at node 1's management port with the generated admin", async () => {
+    assert.equal(await valueOf(outputs.managementUrl), "http://127.0.0.1:25672");
+    assert.deepEqual(await valueOf(outputs.nodes), ["rabbit@warren-rabbit-1", "rabbit@warren-rabbit-2", "rabbit@warren-rabbit-3"]);
+  });
+
+  it("passes every mandatory dev rule, and the exposure and secrets rules at all", async () => {
+    const dev = JSON.parse(readFileSync(path.join(PROJECT_DIR, "policies", "dev.json"), "utf8"));
+    const found = await evaluate(RULES, fromMocks(run.resources), dev);
+    assert.deepEqual(found.filter((f) => f.level === "mandatory" || ["no-exposure-without-tls", "secrets-from-secret-store", "memory-watermark-and-disk-limit", "pinned-images"].includes(f.rule)), []);
+  });
+});
