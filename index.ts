@@ -2,6 +2,7 @@
 // check the external broker, build the topology on it, and export what operators need.
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
+import { planConsumers } from "./components/alerting/dispatcher-env";
 import { alertRoutes } from "./components/alerting/matrix";
 import type { ClusterOutputs } from "./components/cluster/credentials";
 import { readProgramConfig } from "./components/config/pulumi-config";
@@ -59,8 +60,28 @@ export = async () => {
     { providers: { rabbitmq: provider }, dependsOn: cluster ? [cluster] : [] },
   );
 
+  const consumers =
+    cluster && spec.alerting && spec.consumers
+      ? new (await import("./components/alerting/consumers")).Consumers(
+          "dispatchers",
+          {
+            runtime: spec.runtime as "docker" | "kubernetes",
+            alerting: spec.alerting,
+            consumers: planConsumers(spec.consumers, spec.alerting),
+            image: spec.consumers.image,
+            amqpEndpoint: cluster.amqpEndpoint,
+            passwords: topology.userPasswords,
+            namespace: spec.consumers.namespace ?? spec.kubernetes?.namespace,
+            network: "networkName" in cluster ? (cluster.networkName as pulumi.Output<string>) : undefined,
+          },
+          // Consumers start once their users, queues and permissions exist.
+          { dependsOn: [topology] },
+        )
+      : undefined;
+
   return {
     environment: spec.environment,
+    consumers: consumers?.workloads,
     runtime: spec.runtime,
     managementUrl: admin.url,
     amqpEndpoint: cluster?.amqpEndpointFromHost,

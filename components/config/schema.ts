@@ -1,6 +1,8 @@
 // The shape of the `warren:*` stack config: one zod schema per key, strict (unknown keys are
 // errors), with the defaults documented in README. Cross-object rules live in validate.ts files.
 import { z } from "zod";
+import { consumersSchema } from "../alerting/consumers-schema";
+import { secretValue } from "./secret";
 import { clusterSchema } from "../cluster/schema";
 import { EXCHANGE_TYPES, POLICY_APPLY_TO, QUEUE_TYPES } from "../topology/spec";
 
@@ -11,8 +13,7 @@ const argValue: z.ZodType<unknown> = z.lazy(() =>
 );
 const args = z.record(argValue);
 
-/** A secret in the stack file (`{secure: ...}`, not decryptable without the engine) or decrypted. */
-export const secretValue = z.union([z.string().min(1), z.object({ secure: z.string() }).strict()]);
+export { secretValue } from "./secret";
 
 export const vhostSchema = z
   .object({
@@ -199,6 +200,7 @@ export const warrenConfigSchema = z
     kubernetes: kubernetesSchema.optional(),
     topology: topologySchema.default({}),
     alerting: alertingSchema.optional(),
+    consumers: consumersSchema.optional(),
     /** Explicit user passwords (a secret map user → password); users not listed get generated ones. */
     passwords: z.union([z.record(z.string().min(1)), z.object({ secure: z.string() }).strict()]).optional(),
   })

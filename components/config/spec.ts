@@ -6,6 +6,8 @@ import { expandAlerting } from "../alerting/expand";
 import type { QueueType, TopologySpec } from "../topology/spec";
 import { validateTopology } from "../topology/validate";
 import { type ConfigIssue, ConfigError, show, suggest } from "./issues";
+import type { ConsumersConfig } from "../alerting/consumers-schema";
+import { validateConsumers } from "../alerting/dispatcher-env";
 import { type ClusterSpec, clusterSchema } from "../cluster/schema";
 import { validateCluster } from "../cluster/validate";
 import {
@@ -39,6 +41,8 @@ export interface WarrenSpec {
   readonly cluster?: ClusterSpec;
   readonly docker?: DockerConfig;
   readonly kubernetes?: KubernetesConfig;
+  /** The dispatcher deployments (docker and kubernetes runtimes). */
+  readonly consumers?: ConsumersConfig;
   readonly topology: TopologySpec;
   readonly alerting?: AlertingSpec;
   /** Users whose password comes from `warren:passwords` rather than being generated. */
@@ -209,6 +213,8 @@ function runtimeIssues(c: ParsedWarrenConfig): ConfigIssue[] {
     issues.push({ path: `${NAMESPACE}:cluster`, message: `only applies to warren:runtime "docker" or "kubernetes" (this stack's runtime is "external")` });
   if (c.runtime !== "docker" && c.docker) only("docker", "docker");
   if (c.runtime !== "kubernetes" && c.kubernetes) only("kubernetes", "kubernetes");
+  if (c.runtime === "external" && c.consumers)
+    issues.push({ path: `${NAMESPACE}:consumers`, message: `needs warren:runtime "docker" or "kubernetes" to run the dispatchers (this stack's runtime is "external")` });
   if (c.runtime === "kubernetes" && !c.kubernetes)
     issues.push({ path: `${NAMESPACE}:kubernetes`, message: `is required when warren:runtime is "kubernetes" (at least managementUrl: how pulumi reaches the management API)` });
   return issues;
@@ -232,6 +238,7 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
   issues.push(...runtimeIssues(c));
   const cluster = c.runtime === "external" ? undefined : (c.cluster ?? clusterSchema.parse({}));
   if (cluster) issues.push(...validateCluster(cluster, c.environment));
+  if (c.consumers) issues.push(...validateConsumers(c.consumers, alerting));
   if (issues.length === 0) issues.push(...validateTopology(topology, { externalUsers: c.broker ? [c.broker.username] : [ADMIN_USER] }));
   if (c.passwords && !("secure" in c.passwords)) {
     const declared = new Set(topology.users.map((u) => u.name));
@@ -248,6 +255,7 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
       cluster,
       docker: c.runtime === "docker" ? (c.docker ?? dockerSchema.parse({})) : undefined,
       kubernetes: c.runtime === "kubernetes" ? c.kubernetes : undefined,
+      consumers: c.consumers,
       topology,
       alerting,
       passwords: c.passwords as WarrenSpec["passwords"],

@@ -18,6 +18,7 @@ export const T = {
   statefulSet: "kubernetes:apps/v1:StatefulSet",
   deployment: "kubernetes:apps/v1:Deployment",
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
+  hpa: "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
   container: "docker:index/container:Container",
   remoteImage: "docker:index/remoteImage:RemoteImage",
 } as const;

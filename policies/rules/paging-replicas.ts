@@ -1,10 +1,10 @@
 // Consumers: the channels that wake people up (sms, phone) keep delivering while one consumer
-// restarts.
-import type { ResourceValidationPolicy } from "@pulumi/policy";
+// restarts. An autoscaled consumer counts its HorizontalPodAutoscaler's minimum.
+import type { StackValidationPolicy } from "@pulumi/policy";
 import { withDefaults } from "../lib/config";
 import { T, isConsumerWorkload } from "../lib/resources";
 
-export const pagingReplicas: ResourceValidationPolicy = {
+export const pagingReplicas: StackValidationPolicy = {
   name: "paging-consumer-replicas",
   description: "Consumers of the paging channels run at least `minReplicas` replicas.",
   severity: "high",
@@ -15,12 +15,16 @@ export const pagingReplicas: ResourceValidationPolicy = {
       minReplicas: { type: "integer", minimum: 1, default: 1 },
     },
   },
-  validateResource: (args, report) => {
-    if (args.type !== T.deployment || !isConsumerWorkload(args.props)) return;
+  validateStack: (args, report) => {
     const c = withDefaults(args.getConfig<{ channels: string[]; minReplicas: number }>(), { channels: ["sms", "phone"], minReplicas: 1 });
-    const channel = args.props.metadata?.labels?.["warren.dev/channel"];
-    const n = args.props.spec?.replicas ?? 1;
-    if (c.channels.includes(channel) && n < c.minReplicas)
-      report(`consumer of channel "${channel}" runs ${n} replica${n === 1 ? "" : "s"}; at least ${c.minReplicas} required`);
+    const hpas = args.resources.filter((r) => r.type === T.hpa);
+    for (const d of args.resources.filter((r) => r.type === T.deployment && isConsumerWorkload(r.props))) {
+      const channel = d.props.metadata?.labels?.["warren.dev/channel"];
+      if (!c.channels.includes(channel)) continue;
+      const hpa = hpas.find((h) => h.props.spec?.scaleTargetRef?.kind === "Deployment" && h.props.spec?.scaleTargetRef?.name === d.props.metadata?.name && h.props.metadata?.namespace === d.props.metadata?.namespace);
+      const n = hpa ? (hpa.props.spec?.minReplicas ?? 1) : (d.props.spec?.replicas ?? 1);
+      if (n < c.minReplicas)
+        report(`consumer of channel "${channel}" runs ${n} replica${n === 1 ? "" : "s"}; at least ${c.minReplicas} required`, d.urn);
+    }
   },
 };

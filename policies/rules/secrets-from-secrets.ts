@@ -15,7 +15,8 @@ export const secretsFromSecrets: ResourceValidationPolicy = {
     if (args.type === T.statefulSet || args.type === T.deployment) {
       for (const c of containersOf(args.props))
         for (const e of (c.env ?? []) as { name: string; value?: string }[])
-          if (e.value !== undefined && (SECRET_NAME.test(e.name) || CREDENTIALS_IN_URL.test(e.value)))
+          // `<NAME>_FILE` holds the path of a mounted secret, not the secret.
+          if (e.value !== undefined && ((SECRET_NAME.test(e.name) && !e.name.endsWith("_FILE")) || CREDENTIALS_IN_URL.test(e.value)))
             report(`container "${c.name}" sets ${e.name} to a literal value; take it from a Secret`);
     }
     if (args.type === T.configMap) {
@@ -27,7 +28,7 @@ export const secretsFromSecrets: ResourceValidationPolicy = {
       for (const e of (args.props.envs ?? []) as string[]) {
         const [name, ...rest] = e.split("=");
         const value = rest.join("=");
-        if (SECRET_NAME.test(name) && !name.endsWith("_FILE") || CREDENTIALS_IN_URL.test(value))
+        if ((SECRET_NAME.test(name) && !name.endsWith("_FILE")) || CREDENTIALS_IN_URL.test(value))
           report(`container "${args.props.name}" sets ${name} in its environment; mount it as a file instead`);
       }
     }

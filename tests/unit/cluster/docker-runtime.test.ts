@@ -11,7 +11,9 @@ import { PROJECT_DIR, runProgram } from "../../support/program";
 
 describe("DockerCluster", async () => {
   const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "tests", "fixtures", "docker.yaml"), "docker");
-  const containers = run.ofType("docker:index/container:Container").map((c) => c.inputs);
+  const all = run.ofType("docker:index/container:Container").map((c) => c.inputs);
+  const containers = all.filter((c) => c.name.startsWith("warren-rabbit-"));
+  const dispatchers = all.filter((c) => c.name.startsWith("dispatcher-"));
 
   it("creates one network and, per node, a container with a stable hostname on it", () => {
     assert.deepEqual(run.ofType("docker:index/network:Network").map((n) => n.inputs.name), ["warren-test"]);
@@ -63,7 +65,22 @@ describe("DockerCluster", async () => {
       assert.equal(c.wait, true);
       assert.equal(c.memory, 1024);
     }
-    assert.deepEqual(run.ofType("docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name), ["warren/rabbitmq:3.10.8-bookworm"]);
+    assert.deepEqual(run.ofType("docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name).sort(), ["warren/dispatcher:0.1.0", "warren/rabbitmq:3.10.8-bookworm"]);
+  });
+
+  it("runs one dispatcher container per replica on the cluster network, secrets uploaded as files", () => {
+    assert.deepEqual(dispatchers.map((d) => [d.name, d.networksAdvanced[0].name, d.user]), [
+      ["dispatcher-dingtalk-1", "warren-test", "10001:10001"],
+      ["dispatcher-dingtalk-2", "warren-test", "10001:10001"],
+    ]);
+    const d = dispatchers[0];
+    assert.ok(d.envs.includes("WARREN_DINGTALK_WEBHOOK_URL_FILE=/run/secrets/warren/webhook-url"));
+    assert.ok(d.envs.includes("WARREN_DINGTALK_SECRET_FILE=/run/secrets/warren/signing-secret"));
+    for (const e of d.envs as string[]) assert.doesNotMatch(e, /test-secret-value|amqp:\/\//, e);
+    assert.equal(d.uploads["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+    const uploads = Object.fromEntries((d.uploads.value as { file: string; content: string }[]).map((u) => [u.file, u.content]));
+    assert.deepEqual(Object.keys(uploads).sort(), ["/run/secrets/warren/amqp-url", "/run/secrets/warren/signing-secret", "/run/secrets/warren/webhook-url"]);
+    assert.equal(uploads["/run/secrets/warren/amqp-url"], "amqp://alerts-consumer-dingtalk:generated-warren%3Apassword%3Aalerts-consumer-dingtalk@warren-rabbit-1:5672/alerting");
   });
 
   it("points the topology at node 1's management port with the generated admin", async () => {

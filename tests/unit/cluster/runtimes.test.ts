@@ -46,7 +46,7 @@ describe("KubernetesCluster", async () => {
     assert.match(cm.data["rabbitmq.conf"], /cluster_formation\.peer_discovery_backend = rabbit_peer_discovery_k8s/);
     assert.match(cm.data["rabbitmq-env.conf"], /^MNESIA_BASE=\/data\/rabbitmq\/mnesia$/m);
     assert.match(cm.data.enabled_plugins, /rabbitmq_peer_discovery_k8s/);
-    const secret = one("kubernetes:core/v1:Secret");
+    const secret = run.ofType("kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.name === "warren-secrets")!.inputs;
     // The whole stringData is a secret (mocks show Pulumi's secret envelope around it).
     assert.equal(secret.stringData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
     assert.deepEqual(Object.keys(secret.stringData.value).sort(), ["definitions.json", "erlang.cookie"]);
@@ -80,7 +80,8 @@ describe("KubernetesCluster", async () => {
   });
 
   it("limits disruptions and network access", () => {
-    assert.equal(one("kubernetes:policy/v1:PodDisruptionBudget").spec.maxUnavailable, 1);
+    const pdb = run.ofType("kubernetes:policy/v1:PodDisruptionBudget").find((p) => p.inputs.metadata.name === "warren")!.inputs;
+    assert.equal(pdb.spec.maxUnavailable, 1);
     const np = one("kubernetes:networking.k8s.io/v1:NetworkPolicy").spec;
     assert.deepEqual(np.ingress[1], { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "alerting" } } }], ports: [{ port: 5672 }] });
     assert.deepEqual(np.ingress[2].from, [{ ipBlock: { cidr: "10.20.0.0/16" } }]);
@@ -98,6 +99,40 @@ describe("KubernetesCluster", async () => {
     assert.equal(p.inputs.endpoint, "http://127.0.0.1:15672");
     assert.equal(p.inputs.username, "warren-admin");
     assert.deepEqual(await valueOf(outputs.nodes), ["rabbit@warren-0.warren-nodes.messaging", "rabbit@warren-1.warren-nodes.messaging", "rabbit@warren-2.warren-nodes.messaging"]);
+  });
+
+  it("deploys one hardened dispatcher per configured channel, secrets as mounted files", () => {
+    const deployments = run.ofType("kubernetes:apps/v1:Deployment").map((d) => d.inputs);
+    assert.deepEqual(deployments.map((d) => [d.metadata.name, d.metadata.namespace, d.spec.replicas ?? "autoscaled"]).sort(), [
+      ["dispatcher-email", "alerting", 1],
+      ["dispatcher-phone", "alerting", 2],
+      ["dispatcher-sms", "alerting", "autoscaled"],
+    ]);
+    const sms = deployments.find((d) => d.metadata.name === "dispatcher-sms")!;
+    const ctr = sms.spec.template.spec.containers[0];
+    assert.equal(ctr.image, "warren/dispatcher:0.1.0");
+    assert.deepEqual(ctr.readinessProbe.httpGet, { path: "/readyz", port: "http" });
+    assert.deepEqual(ctr.livenessProbe.httpGet, { path: "/healthz", port: "http" });
+    assert.deepEqual(ctr.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    assert.equal(sms.spec.template.spec.securityContext.runAsNonRoot, true);
+    const env = Object.fromEntries(ctr.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    assert.equal(env.WARREN_PREFETCH, "20");
+    assert.equal(env.WARREN_CONCURRENCY, "4");
+    assert.equal(env.WARREN_AMQP_URL_FILE, "/run/secrets/warren/amqp-url");
+    for (const d of deployments)
+      for (const e of d.spec.template.spec.containers[0].env as { name: string; value: string }[])
+        assert.doesNotMatch(`${e.name}=${e.value}`, /test-secret-value|amqp:\/\/|PASSWORD=|TOKEN=/, e.name);
+    const secret = run.ofType("kubernetes:core/v1:Secret").find((r) => r.inputs.metadata.name === "dispatcher-sms")!.inputs;
+    assert.equal(secret.stringData["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
+    assert.deepEqual(Object.keys(secret.stringData.value).sort(), ["amqp-url", "gateway-token", "gateway-url"]);
+    assert.equal(secret.stringData.value["amqp-url"], "amqp://alerts-consumer-sms:generated-warren%3Apassword%3Aalerts-consumer-sms@warren.messaging.svc:5672/alerting");
+  });
+
+  it("autoscales sms and keeps a disruption budget for channels with several replicas", () => {
+    const hpa = one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    assert.deepEqual([hpa.metadata.name, hpa.spec.minReplicas, hpa.spec.maxReplicas], ["dispatcher-sms", 2, 6]);
+    const pdbs = run.ofType("kubernetes:policy/v1:PodDisruptionBudget").map((p) => p.inputs.metadata.name).sort();
+    assert.deepEqual(pdbs, ["dispatcher-phone", "dispatcher-sms", "warren"]);
   });
 
   it("passes every mandatory prod rule of the policy pack", async () => {

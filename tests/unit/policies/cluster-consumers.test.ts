@@ -131,6 +131,13 @@ describe("paging-consumer-replicas", () => {
   it("passes two sms replicas and one email replica", async () => {
     assert.deepEqual(await violations(pagingReplicas, [consumer("sms"), consumer("email", (p) => (p.spec.replicas = 1))], { minReplicas: 2 }), []);
   });
+  it("counts an autoscaler's minimum for an autoscaled consumer", async () => {
+    const d = consumer("sms", (p) => delete p.spec.replicas);
+    const hpa = (min: number) => res(T.hpa, { metadata: { name: "dispatcher-sms" }, spec: { scaleTargetRef: { kind: "Deployment", name: "dispatcher-sms" }, minReplicas: min, maxReplicas: 6 } });
+    assert.deepEqual(await violations(pagingReplicas, [d, hpa(2)], { minReplicas: 2 }), []);
+    assert.deepEqual(await violations(pagingReplicas, [d, hpa(1)], { minReplicas: 2 }), ['consumer of channel "sms" runs 1 replica; at least 2 required']);
+  });
+
   it("fails a single phone consumer", async () => {
     assert.deepEqual(await violations(pagingReplicas, [consumer("phone", (p) => (p.spec.replicas = 1))], { minReplicas: 2 }), [
       'consumer of channel "phone" runs 1 replica; at least 2 required',
