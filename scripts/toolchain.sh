@@ -8,7 +8,8 @@
 #   pulumi                    the CLI/engine, github.com/pulumi/pulumi/pkg/v3 v3.248.0
 #   pulumi-language-nodejs    our own Node.js language host      (scripts/toolchain/language-nodejs)
 #   pulumi-resource-rabbitmq  our own bridged rabbitmq provider   (scripts/toolchain/rabbitmq)
-# The engine finds the two plugins as "ambient" plugins on PATH, so nothing goes to ~/.pulumi/plugins.
+#   pulumi-resource-docker    our own bridged docker provider     (scripts/toolchain/docker)
+# The engine finds the plugins as "ambient" plugins on PATH, so nothing goes to ~/.pulumi/plugins.
 # Progress goes to stderr.
 #
 # Every entry of the bin dir (<repo>/.toolchain/bin, git-ignored) is a symlink to the binary chosen,
@@ -35,6 +36,7 @@ builddir="$tooldir/build"
 
 PULUMI_VERSION="v3.248.0"
 RABBITMQ_VERSION="3.3.8"
+DOCKER_VERSION="4.6.2" # the version @pulumi/docker declares; the engine looks the plugin up by it
 
 log() { printf 'toolchain: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -97,9 +99,9 @@ point_bin() {
   fi
 }
 
-# ensure NAME VERSION MODULE_DIR PACKAGE LDFLAGS
+# ensure NAME VERSION MODULE_DIR PACKAGE LDFLAGS [TAGS]
 ensure() {
-  local name="$1" version="$2" moddir="$repo/$3" pkg="$4" ldflags="$5"
+  local name="$1" version="$2" moddir="$repo/$3" pkg="$4" ldflags="$5" tags="${6:-}"
   local build="$builddir/$name" stamp="$builddir/$name.stamp" ambient want have start secs tmp
 
   # 1. On PATH already, at the right version.
@@ -110,12 +112,14 @@ ensure() {
     return 0
   fi
 
-  # 2. Cached build whose stamp matches.
+  # 2. Cached build whose stamp matches (build tags only in the stamps of builds that use them, so
+  #    existing stamps stay valid).
   [[ -f "$moddir/go.mod" && -f "$moddir/go.sum" ]] || die "$3 must contain go.mod and go.sum"
   want="version=$version
 go=$goversion
 ldflags=$ldflags
-package=$pkg
+${tags:+tags=$tags
+}package=$pkg
 sources=$(hash_module "$moddir")"
   if [[ -f "$build" && -f "$stamp" ]] && have="$(cat "$stamp")" && [[ "$have" == "$want" ]]; then
     point_bin "$name" "../build/$name"
@@ -127,7 +131,7 @@ sources=$(hash_module "$moddir")"
   start=$SECONDS
   tmp="$build.tmp.$$"
   rm -f "$stamp"
-  if ! (cd "$moddir" && go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg") >&2; then
+  if ! (cd "$moddir" && go build -mod=readonly -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp" "$pkg") >&2; then
     rm -f "$tmp"
     die "building $name failed"
   fi
@@ -145,6 +149,10 @@ ensure pulumi-language-nodejs "$PULUMI_VERSION" scripts/toolchain/language-nodej
   . "-s -w $sdkversion"
 ensure pulumi-resource-rabbitmq "$RABBITMQ_VERSION" scripts/toolchain/rabbitmq \
   . "-s -w -X main.version=$RABBITMQ_VERSION"
+# no_compose: leaves out the Terraform provider's compose resources (plugin-framework, not bridged),
+# and with them docker/compose and its dependencies.
+ensure pulumi-resource-docker "$DOCKER_VERSION" scripts/toolchain/docker \
+  . "-s -w -X main.version=$DOCKER_VERSION" no_compose
 
 command -v node >/dev/null 2>&1 || log "warning: node is not on PATH; Pulumi programs need it"
 log "ready: export PATH=\"$bindir:\$PATH\" PULUMI_SKIP_UPDATE_CHECK=true"
