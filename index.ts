@@ -15,12 +15,13 @@ export = async () => {
 
   // Required lazily: a stack loads only the provider SDK of its runtime.
   let cluster: (pulumi.ComponentResource & ClusterOutputs) | undefined;
+  const dockerNetwork = spec.docker?.network ?? `warren-${pulumi.getStack()}`;
   if (spec.runtime === "docker") {
     const { DockerCluster } = await import("./components/cluster/docker");
     cluster = new DockerCluster("warren", {
       spec: spec.cluster!,
       environment: spec.environment,
-      network: spec.docker!.network ?? `warren-${pulumi.getStack()}`,
+      network: dockerNetwork,
       managementPort: spec.docker!.managementPort,
       amqpPort: spec.docker!.amqpPort,
       retainVolumes: spec.docker!.retainVolumes,
@@ -60,6 +61,11 @@ export = async () => {
     { providers: { rabbitmq: provider }, dependsOn: cluster ? [cluster] : [] },
   );
 
+  const sink =
+    spec.runtime === "docker" && spec.docker?.sink
+      ? new (await import("./components/dev/sink")).Sink("sink", { network: dockerNetwork, ...spec.docker.sink }, { dependsOn: cluster ? [cluster] : [] })
+      : undefined;
+
   const consumers =
     cluster && spec.alerting && spec.consumers
       ? new (await import("./components/alerting/consumers")).Consumers(
@@ -72,7 +78,7 @@ export = async () => {
             amqpEndpoint: cluster.amqpEndpoint,
             passwords: topology.userPasswords,
             namespace: spec.consumers.namespace ?? spec.kubernetes?.namespace,
-            network: "networkName" in cluster ? (cluster.networkName as pulumi.Output<string>) : undefined,
+            network: spec.runtime === "docker" ? dockerNetwork : undefined,
           },
           // Consumers start once their users, queues and permissions exist.
           { dependsOn: [topology] },
@@ -82,6 +88,7 @@ export = async () => {
   return {
     environment: spec.environment,
     consumers: consumers?.workloads,
+    sinkUrl: sink?.url,
     runtime: spec.runtime,
     managementUrl: admin.url,
     amqpEndpoint: cluster?.amqpEndpointFromHost,

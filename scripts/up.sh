@@ -44,7 +44,13 @@ node bin/components/config/stack-file.js "Pulumi.$stack.yaml" "$work/Pulumi.$sta
 pulumi() { command pulumi --cwd "$work" "$@"; }
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 
-# The broker: a local one for stacks that point at loopback.
+# The Docker runtime: a daemon, and the images the stack names, built locally (no registry).
+if [ "$(node -e 'const c=require("yaml").parse(require("fs").readFileSync(process.argv[1],"utf8")).config??{};process.stdout.write(String(c["warren:runtime"]??"external"))' "Pulumi.$stack.yaml")" = docker ]; then
+  bash scripts/docker.sh ensure
+  bash scripts/images/build.sh rabbitmq dispatcher sink > /dev/null
+fi
+
+# The broker: a local one for external stacks that point at loopback.
 get() { node -e 'const c=require("yaml").parse(require("fs").readFileSync(process.argv[1],"utf8")).config??{};const v=process.argv[2].split(".").reduce((o,k)=>o?.[k],c);process.stdout.write(v===undefined?"":String(v))' "Pulumi.$stack.yaml" "$1"; }
 runtime="$(get 'warren:runtime')"
 mgmt_url="$(get 'warren:broker.managementUrl')"

@@ -20,8 +20,8 @@ export interface ConsumersArgs {
   readonly passwords: pulumi.Input<Record<string, string>>;
   /** Kubernetes: the namespace of the deployments. */
   readonly namespace?: pulumi.Input<string>;
-  /** Docker: the network of the cluster. */
-  readonly network?: pulumi.Input<string>;
+  /** Docker: the network of the cluster; also the prefix of the containers' names. */
+  readonly network?: string;
 }
 
 function plain(v: SecretInput, what: string): pulumi.Output<string> {
@@ -144,7 +144,7 @@ function dockerConsumer(
   const image = new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, { parent });
   const labels = Object.entries(labelsOf(c)).map(([label, value]) => ({ label, value }));
   return Array.from({ length: c.replicas }, (_, i) => {
-    const host = `dispatcher-${c.channel.name}-${i + 1}`;
+    const host = `${args.network}-dispatcher-${c.channel.name}-${i + 1}`;
     const container = new docker.Container(`${name}-${i + 1}`, {
       name: host,
       hostname: host,

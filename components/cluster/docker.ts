@@ -14,7 +14,10 @@ export interface DockerClusterArgs {
   /** The validated `warren:cluster` (image, replicas, paths, limits). */
   readonly spec: ClusterSpec;
   readonly environment: Environment;
-  /** Docker network of the nodes, created here. @default `${name}` */
+  /**
+   * Docker network of the nodes, created here; also the prefix of the containers' and volumes'
+   * names (Docker's names are global: two stacks on one host must not collide). @default name
+   */
   readonly network?: string;
   /** Host port of node 1's management API on 127.0.0.1; node i gets this + i - 1. @default 15672 */
   readonly managementPort?: number;
@@ -52,12 +55,13 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
       { label: "app.kubernetes.io/instance", value: name },
       { label: "app.kubernetes.io/part-of", value: "warren" },
     ];
-    const hostnames = Array.from({ length: spec.replicas }, (_, i) => `${name}-rabbit-${i + 1}`);
+    const prefix = args.network ?? name;
+    const hostnames = Array.from({ length: spec.replicas }, (_, i) => `${prefix}-rabbit-${i + 1}`);
     const runtime: DockerRuntime = { kind: "docker", nodes: hostnames };
     const files = renderConfigFiles(spec, runtime);
     const creds = clusterCredentials(name, args.adminUsername ?? "warren-admin", this);
 
-    const network = new docker.Network(`${name}-network`, { name: args.network ?? name, driver: "bridge", labels }, { parent: this });
+    const network = new docker.Network(`${name}-network`, { name: prefix, driver: "bridge", labels }, { parent: this });
     const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this });
     const volumeOpts = { parent: this, retainOnDelete: args.retainVolumes ?? false };
 
@@ -93,9 +97,12 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
           ...files.map((f) => ({ file: f.path, content: f.content })),
           { file: `${STAGING}/erlang.cookie`, content: creds.cookie.apply((c) => c.content) },
           { file: `${STAGING}/definitions.json`, content: creds.definitions.apply((d) => d.content) },
-          { file: `${STAGING}/start.sh`, content: start, executable: true },
+          { file: `${STAGING}/start.sh`, content: start },
         ],
-        entrypoints: [`${STAGING}/start.sh`],
+        // Run by sh: the provider's uploads carry no mode bits (the SDK's `executable` is ignored).
+        entrypoints: ["sh", `${STAGING}/start.sh`],
+        // The start script needs root for the chown and install above, then runs RabbitMQ as rabbitmq.
+        user: "0:0",
         envs: [`RABBITMQ_CONF_ENV_FILE=${CONFIG_DIR}/rabbitmq-env.conf`],
         // Docker's limit is in MiB; RabbitMQ's watermark follows it (total_memory_available_override_value).
         memory: Number(quantityToBytes(spec.resources.limits.memory) / 1048576n),

@@ -169,6 +169,11 @@ export const dockerSchema = z
     amqpPort: z.number().int().min(1024).max(65535).default(5672),
     /** Keep the node volumes (data and logs) when the stack is destroyed. @default false */
     retainVolumes: z.boolean().default(false),
+    /**
+     * A local sink standing in for every alert target (apps/sink, host `sink` on the network),
+     * its HTTP API published on 127.0.0.1 at `port`. For dev stacks. @default off
+     */
+    sink: z.object({ port: z.number().int().min(1024).max(65535).default(18080), image: z.string().default("warren/sink:0.1.0") }).strict().optional(),
   })
   .strict();
 

@@ -27,6 +27,8 @@ RABBITMQ_VERSION="3.10.8"
 RABBITMQ_TAG="warren/rabbitmq:${RABBITMQ_VERSION}-${SUITE}"
 NODE_MAJOR=20
 NODE_TAG="warren/node:${NODE_MAJOR}-${SUITE}"
+DISPATCHER_TAG="warren/dispatcher:$(node -p 'require(process.argv[1]).version' "$repo/apps/dispatcher/package.json")"
+SINK_TAG="warren/sink:$(node -p 'require(process.argv[1]).version' "$repo/apps/sink/package.json")"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 log() { printf 'images: %s\n' "$*" >&2; }
@@ -37,8 +39,8 @@ want=()
 for arg in "$@"; do
   case "$arg" in
     --rebuild) rebuild=1 ;;
-    base | rabbitmq | node) want+=("$arg") ;;
-    *) die "usage: bash scripts/images/build.sh [--rebuild] [base|rabbitmq|node]..." ;;
+    base | rabbitmq | node | dispatcher | sink) want+=("$arg") ;;
+    *) die "usage: bash scripts/images/build.sh [--rebuild] [base|rabbitmq|node|dispatcher|sink]..." ;;
   esac
 done
 ((${#want[@]})) || want=(base rabbitmq node)
@@ -219,6 +221,28 @@ build_node() {
   rm -rf "$ctx"
 }
 
+# warren/dispatcher, warren/sink: the app's compiled code (the project's `npm run build`, in
+# bin/apps/<app>/src) and its production dependencies, installed by npm on this machine, on
+# warren/node. The image build itself fetches nothing.
+build_app() {
+  local app="$1" tag="$2" node_image inputs ctx
+  node_image="$(image_id "$NODE_TAG")" || die "$NODE_TAG is missing: build it first (bash scripts/images/build.sh node)"
+  [[ -f "$repo/bin/apps/$app/src/main.js" ]] || die "bin/apps/$app is not compiled: run npm run build first"
+  inputs="$(hash_str "$node_image $(hash_dir "$repo/bin/apps/$app/src") $(sha256sum "$repo/apps/$app/package.json" | cut -d' ' -f1) $(hash_dir "$images/node-app")")"
+  if up_to_date "$tag" "$inputs"; then
+    log "$tag is up to date"
+    return 0
+  fi
+  ctx="$(mktemp -d /var/tmp/warren-image.XXXXXX)"
+  cp "$images/node-app/Dockerfile" "$repo/apps/$app/package.json" "$ctx/"
+  [[ -f "$repo/apps/$app/package-lock.json" ]] && cp "$repo/apps/$app/package-lock.json" "$ctx/"
+  (cd "$ctx" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2) || die "npm install for $tag failed"
+  mkdir -p "$ctx/dist"
+  (cd "$repo/bin/apps/$app/src" && find . -name '*.js' -print0 | xargs -0 -I{} cp --parents {} "$ctx/dist/")
+  docker_build "$tag" "$ctx" "$inputs" --build-arg "NODE_IMAGE=$NODE_TAG"
+  rm -rf "$ctx"
+}
+
 total=$SECONDS
 # The base first, whenever anything is asked for (a no-op when up to date); --rebuild applies to it
 # only when it is asked for by name.
@@ -229,6 +253,8 @@ for what in "${want[@]}"; do
   case "$what" in
     rabbitmq) build_rabbitmq ;;
     node) build_node ;;
+    dispatcher) build_node && build_app dispatcher "$DISPATCHER_TAG" ;;
+    sink) build_node && build_app sink "$SINK_TAG" ;;
   esac
 done
 log "done in $(took "$total")"
@@ -237,5 +263,7 @@ for what in "${want[@]}"; do
     base) echo "$BASE_TAG" ;;
     rabbitmq) echo "$RABBITMQ_TAG" ;;
     node) echo "$NODE_TAG" ;;
+    dispatcher) echo "$DISPATCHER_TAG" ;;
+    sink) echo "$SINK_TAG" ;;
   esac
 done

@@ -1,45 +1,49 @@
-// The program (index.ts) under mocks with the committed dev stack and a prod stack.
+// The program (index.ts) under mocks with the committed dev stack: the whole platform on Docker.
 import assert from "node:assert/strict";
 import * as path from "path";
 import { describe, it } from "node:test";
 import { PROJECT_DIR, runProgram } from "../support/program";
 import { valueOf } from "../support/mocks";
 
-const T = { provider: "pulumi:providers:rabbitmq", queue: "rabbitmq:index/queue:Queue", user: "rabbitmq:index/user:User" };
-
 describe("the program with the dev stack", async () => {
-  // As `npm run up -- dev` does on a new machine: the admin password set as a secret.
-  const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "dev", {
-    "warren:broker.password": "test-secret-value",
+  const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "dev");
+  const containers = run.ofType("docker:index/container:Container").map((c) => c.inputs.name as string);
+
+  it("runs a 3-node cluster, a dispatcher per channel replica, and the sink, on one network", () => {
+    assert.deepEqual(run.ofType("docker:index/network:Network").map((n) => n.inputs.name), ["warren-dev"]);
+    assert.deepEqual(containers.filter((c) => c.includes("-rabbit-")), ["warren-dev-rabbit-1", "warren-dev-rabbit-2", "warren-dev-rabbit-3"]);
+    assert.deepEqual(containers.filter((c) => c.includes("-dispatcher-")).sort(), [
+      "warren-dev-dispatcher-dingtalk-1", "warren-dev-dispatcher-email-1", "warren-dev-dispatcher-phone-1", "warren-dev-dispatcher-phone-2",
+      "warren-dev-dispatcher-sms-1", "warren-dev-dispatcher-sms-2", "warren-dev-dispatcher-wechat-1", "warren-dev-dispatcher-wecom-1",
+    ]);
+    assert.ok(containers.includes("warren-dev-sink"));
   });
 
-  it("connects the rabbitmq provider to the configured broker with the secret password", async () => {
-    const [p] = run.ofType(T.provider);
+  it("connects the rabbitmq provider to node 1's management port with the generated admin password", async () => {
+    const [p] = run.ofType("pulumi:providers:rabbitmq");
     assert.equal(p.inputs.endpoint, "http://127.0.0.1:15672");
     assert.equal(p.inputs.username, "warren-admin");
-    // Mocks see a secret as Pulumi's secret envelope around the value.
-    assert.deepEqual(p.inputs.password, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "test-secret-value" });
+    assert.deepEqual(p.inputs.password, { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "generated-warren-admin-password" });
   });
 
-  it("builds everything through the one Topology component", () => {
+  it("builds the topology through the one Topology component", () => {
     assert.equal(run.ofType("warren:rabbitmq:Topology").length, 1);
-    const queues = run.ofType(T.queue).map((q) => `${q.inputs.vhost}/${q.inputs.name}`).sort();
+    const queues = run.ofType("rabbitmq:index/queue:Queue").map((q) => `${q.inputs.vhost}/${q.inputs.name}`).sort();
     assert.deepEqual(queues.filter((q) => q.startsWith("audit/")), ["audit/audit.log"]);
     assert.equal(queues.filter((q) => q.startsWith("alerting/")).length, 16);
   });
 
-  it("exports the routing matrix and the alerting endpoint", async () => {
+  it("exports the routing matrix, the alerting endpoint and the sink", async () => {
     assert.deepEqual(outputs.alertRouting.broadcast.critical, ["wechat", "wecom", "dingtalk", "email", "sms", "phone"]);
     assert.deepEqual(outputs.alertRouting.broadcast.info, ["email"]);
     assert.deepEqual(outputs.alertingEndpoint, { vhost: "alerting", exchange: "alerts", producerUser: "alerts-producer" });
-    assert.deepEqual((await valueOf(outputs.users)).sort(), [
-      "alerts-consumer-dingtalk", "alerts-consumer-email", "alerts-consumer-phone", "alerts-consumer-sms",
-      "alerts-consumer-wechat", "alerts-consumer-wecom", "alerts-monitor", "alerts-producer", "audit-writer",
-    ]);
+    assert.equal(await valueOf(outputs.sinkUrl), "http://127.0.0.1:18080");
+    assert.equal(await valueOf(outputs.amqpEndpoint), "127.0.0.1:5672");
   });
 
-  it("exports credentials only as a secret", async () => {
+  it("exports credentials only as secrets", async () => {
     const pulumi = await import("@pulumi/pulumi");
     assert.equal(await pulumi.isSecret(outputs.credentials), true);
+    assert.equal(await pulumi.isSecret(outputs.adminPassword), true);
   });
 });

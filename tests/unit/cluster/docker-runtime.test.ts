@@ -12,22 +12,22 @@ import { PROJECT_DIR, runProgram } from "../../support/program";
 describe("DockerCluster", async () => {
   const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "tests", "fixtures", "docker.yaml"), "docker");
   const all = run.ofType("docker:index/container:Container").map((c) => c.inputs);
-  const containers = all.filter((c) => c.name.startsWith("warren-rabbit-"));
-  const dispatchers = all.filter((c) => c.name.startsWith("dispatcher-"));
+  const containers = all.filter((c) => c.name.startsWith("warren-test-rabbit-"));
+  const dispatchers = all.filter((c) => c.name.startsWith("warren-test-dispatcher-"));
 
   it("creates one network and, per node, a container with a stable hostname on it", () => {
     assert.deepEqual(run.ofType("docker:index/network:Network").map((n) => n.inputs.name), ["warren-test"]);
-    assert.deepEqual(containers.map((c) => c.hostname), ["warren-rabbit-1", "warren-rabbit-2", "warren-rabbit-3"]);
+    assert.deepEqual(containers.map((c) => c.hostname), ["warren-test-rabbit-1", "warren-test-rabbit-2", "warren-test-rabbit-3"]);
     for (const c of containers) assert.deepEqual(c.networksAdvanced, [{ name: "warren-test", aliases: [c.hostname] }]);
   });
 
   it("keeps data and logs on a volume each, at the relocated paths", () => {
     assert.deepEqual(run.ofType("docker:index/volume:Volume").map((v) => v.inputs.name).sort(), [
-      "warren-rabbit-1-data", "warren-rabbit-1-logs", "warren-rabbit-2-data", "warren-rabbit-2-logs", "warren-rabbit-3-data", "warren-rabbit-3-logs",
+      "warren-test-rabbit-1-data", "warren-test-rabbit-1-logs", "warren-test-rabbit-2-data", "warren-test-rabbit-2-logs", "warren-test-rabbit-3-data", "warren-test-rabbit-3-logs",
     ]);
     assert.deepEqual(containers[0].volumes, [
-      { volumeName: "warren-rabbit-1-data", containerPath: "/data/rabbitmq/mnesia" },
-      { volumeName: "warren-rabbit-1-logs", containerPath: "/data/rabbitmq/log" },
+      { volumeName: "warren-test-rabbit-1-data", containerPath: "/data/rabbitmq/mnesia" },
+      { volumeName: "warren-test-rabbit-1-logs", containerPath: "/data/rabbitmq/log" },
     ]);
   });
 
@@ -46,7 +46,7 @@ describe("DockerCluster", async () => {
       "/run/warren/definitions.json", "/run/warren/erlang.cookie", "/run/warren/start.sh",
     ]);
     for (const c of containers.slice(1)) assert.deepEqual(files(c)["/etc/rabbitmq/rabbitmq.conf"], first["/etc/rabbitmq/rabbitmq.conf"]);
-    assert.match(first["/etc/rabbitmq/rabbitmq.conf"], /^cluster_formation\.classic_config\.nodes\.3 = rabbit@warren-rabbit-3$/m);
+    assert.match(first["/etc/rabbitmq/rabbitmq.conf"], /^cluster_formation\.classic_config\.nodes\.3 = rabbit@warren-test-rabbit-3$/m);
     assert.match(first["/run/warren/start.sh"], /^exec runuser -u rabbitmq -- env HOME=\/var\/lib\/rabbitmq rabbitmq-server$/m);
     assert.match(first["/run/warren/start.sh"], /^chown rabbitmq:rabbitmq \/data\/rabbitmq\/mnesia \/data\/rabbitmq\/log$/m);
   });
@@ -70,8 +70,8 @@ describe("DockerCluster", async () => {
 
   it("runs one dispatcher container per replica on the cluster network, secrets uploaded as files", () => {
     assert.deepEqual(dispatchers.map((d) => [d.name, d.networksAdvanced[0].name, d.user]), [
-      ["dispatcher-dingtalk-1", "warren-test", "10001:10001"],
-      ["dispatcher-dingtalk-2", "warren-test", "10001:10001"],
+      ["warren-test-dispatcher-dingtalk-1", "warren-test", "10001:10001"],
+      ["warren-test-dispatcher-dingtalk-2", "warren-test", "10001:10001"],
     ]);
     const d = dispatchers[0];
     assert.ok(d.envs.includes("WARREN_DINGTALK_WEBHOOK_URL_FILE=/run/secrets/warren/webhook-url"));
@@ -80,12 +80,12 @@ describe("DockerCluster", async () => {
     assert.equal(d.uploads["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
     const uploads = Object.fromEntries((d.uploads.value as { file: string; content: string }[]).map((u) => [u.file, u.content]));
     assert.deepEqual(Object.keys(uploads).sort(), ["/run/secrets/warren/amqp-url", "/run/secrets/warren/signing-secret", "/run/secrets/warren/webhook-url"]);
-    assert.equal(uploads["/run/secrets/warren/amqp-url"], "amqp://alerts-consumer-dingtalk:generated-warren%3Apassword%3Aalerts-consumer-dingtalk@warren-rabbit-1:5672/alerting");
+    assert.equal(uploads["/run/secrets/warren/amqp-url"], "amqp://alerts-consumer-dingtalk:generated-warren%3Apassword%3Aalerts-consumer-dingtalk@warren-test-rabbit-1:5672/alerting");
   });
 
   it("points the topology at node 1's management port with the generated admin", async () => {
     assert.equal(await valueOf(outputs.managementUrl), "http://127.0.0.1:25672");
-    assert.deepEqual(await valueOf(outputs.nodes), ["rabbit@warren-rabbit-1", "rabbit@warren-rabbit-2", "rabbit@warren-rabbit-3"]);
+    assert.deepEqual(await valueOf(outputs.nodes), ["rabbit@warren-test-rabbit-1", "rabbit@warren-test-rabbit-2", "rabbit@warren-test-rabbit-3"]);
   });
 
   it("passes every mandatory dev rule, and the exposure and secrets rules at all", async () => {

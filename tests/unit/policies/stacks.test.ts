@@ -16,7 +16,7 @@ const envConfig = (env: string) => JSON.parse(readFileSync(path.join(PROJECT_DIR
 /** Runs the program under mocks with a stack file's config (plus edits) and returns its resources. */
 async function resourcesOf(file: string, edit: (c: Record<string, any>) => void = () => {}) { // eslint-disable-line @typescript-eslint/no-explicit-any
   const { config, secretKeys } = decrypted(readStackConfig({ file }));
-  (config["warren:broker"] as Record<string, unknown>).password = "generated-admin-password";
+  if (config["warren:broker"]) (config["warren:broker"] as Record<string, unknown>).password = "generated-admin-password";
   edit(config);
   const run = installMocks(config, [...secretKeys, "warren:broker"]);
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,0 +1,42 @@
+// warren:dev:Sink — on a Docker dev stack, one container (apps/sink) standing in for every alert
+// target (robot webhooks, gateways, SMTP) and recording what it receives, so the whole platform
+// can be tried, and tested end to end, without any outside service.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface SinkArgs {
+  /** The cluster's network (its name prefixes the container's). */
+  readonly network: string;
+  /** Host port on 127.0.0.1 for its HTTP API (`GET /deliveries`, `POST /control/fail?count=N`). */
+  readonly port: number;
+  /** The sink image, pinned. @default "warren/sink:0.1.0" */
+  readonly image?: string;
+}
+
+/** Where dispatchers reach the sink on the network. */
+export const SINK_HOST = "sink";
+
+export class Sink extends pulumi.ComponentResource {
+  /** The sink's HTTP API from where `pulumi` runs. */
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: SinkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("warren:dev:Sink", name, {}, opts);
+    const image = new docker.RemoteImage(`${name}-image`, { name: args.image ?? "warren/sink:0.1.0", keepLocally: true }, { parent: this });
+    const container = new docker.Container(`${name}-container`, {
+      name: `${args.network}-sink`,
+      hostname: SINK_HOST,
+      image: image.imageId,
+      networksAdvanced: [{ name: args.network, aliases: [SINK_HOST] }],
+      ports: [{ internal: 8080, external: args.port, ip: "127.0.0.1" }],
+      user: "1000:1000",
+      readOnly: true,
+      restart: "unless-stopped",
+      capabilities: { drops: ["ALL"] },
+      securityOpts: ["no-new-privileges:true"],
+      labels: [{ label: "app.kubernetes.io/part-of", value: "warren" }, { label: "app.kubernetes.io/name", value: "sink" }],
+    }, { parent: this });
+    this.url = container.id.apply(() => `http://127.0.0.1:${args.port}`);
+    this.registerOutputs({ url: this.url });
+  }
+}
