@@ -158,6 +158,7 @@ function dockerConsumer(
       // it starts, which Docker refuses for a read-only one. (Kubernetes mounts them instead.)
       tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
       memory: 256,
+      memorySwap: 256, // no swap; Docker's default (twice the memory) would show as drift
       healthcheck: { tests: ["CMD", "node", "-e", `fetch('http://127.0.0.1:${HTTP_PORT}/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`], interval: "10s", timeout: "5s", retries: 6, startPeriod: "10s" },
       restart: "unless-stopped",
       capabilities: { drops: ["ALL"] },

@@ -106,6 +106,9 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
         envs: [`RABBITMQ_CONF_ENV_FILE=${CONFIG_DIR}/rabbitmq-env.conf`],
         // Docker's limit is in MiB; RabbitMQ's watermark follows it (total_memory_available_override_value).
         memory: Number(quantityToBytes(spec.resources.limits.memory) / 1048576n),
+        // Equal to memory: no swap for the broker (and Docker's default, twice the memory, would
+        // show as drift on every preview).
+        memorySwap: Number(quantityToBytes(spec.resources.limits.memory) / 1048576n),
         healthcheck: { tests: ["CMD", "rabbitmq-diagnostics", "-q", "check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "30s" },
         // Created when healthy: the topology (which waits for the cluster) can then use it.
         wait: true,

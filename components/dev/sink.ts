@@ -31,6 +31,8 @@ export class Sink extends pulumi.ComponentResource {
       ports: [{ internal: 8080, external: args.port, ip: "127.0.0.1" }],
       user: "1000:1000",
       readOnly: true,
+      memory: 128,
+      memorySwap: 128,
       restart: "unless-stopped",
       capabilities: { drops: ["ALL"] },
       securityOpts: ["no-new-privileges:true"],
