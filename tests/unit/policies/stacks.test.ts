@@ -36,6 +36,11 @@ describe("the project's stacks under the policy pack", () => {
     assert.deepEqual(found, []);
   });
 
+  it("the staging stack (Kubernetes) passes every mandatory staging rule", async () => {
+    const found = await evaluate(RULES, await resourcesOf(path.join(PROJECT_DIR, "Pulumi.staging.yaml")), envConfig("staging"));
+    assert.deepEqual(found.filter((f) => f.level === "mandatory"), []);
+  });
+
   it("an insecure prod config violates the expected rules", async () => {
     const resources = await resourcesOf(path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml"), (c) => {
       c["warren:alerting"].queueType = "classic";
