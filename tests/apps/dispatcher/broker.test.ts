@@ -227,13 +227,12 @@ describe("dispatcher on a real broker", () => {
       await new Promise((r) => setTimeout(r, 300));
       // Accepted twice (the first ack was lost with the connection): at least once, as promised.
       assert.equal(requestsFor("slow-1").length, 2);
-      // (Whether the late ack fails loudly depends on how far amqplib got in closing the channel
-      // when the answer arrives: the redelivery and the counts above and below are the contract.)
+      // What happens to the first attempt's late answer depends on how far amqplib got in closing
+      // the channel when it arrives (a failed ack, logged or not; counted as delivered or not):
+      // the contract is the redelivery above, one reconnection, and the redelivered attempt counted.
       const m = await metrics(d);
-      assert.deepEqual(
-        [metricValue(m, "warren_dispatcher_reconnects_total", { channel: "sms" }), metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" })],
-        [1, 2],
-      );
+      assert.equal(metricValue(m, "warren_dispatcher_reconnects_total", { channel: "sms" }), 1);
+      assert.ok([1, 2].includes(metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" })));
     });
   });
 
