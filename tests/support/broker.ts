@@ -4,9 +4,9 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { RABBIT_BIN, freePorts, pidsOf, rabbitmqctl, sleep } from "./processes";
 
 export interface Broker {
   /** AMQP URL for a user (default: the admin) and vhost (default: "/"). */
@@ -47,9 +47,7 @@ export interface StartBrokerOptions {
 
 export const TEST_BROKER_ENV = "WARREN_TEST_BROKER";
 
-const RABBIT_BIN = "/usr/lib/rabbitmq/bin";
 const INSTALL_LOCK = path.join(os.tmpdir(), "warren-rabbitmq-install.lock");
-const PORT_RANGE = { min: 40000, max: 60000 } as const;
 
 let shared: Promise<Broker> | undefined;
 
@@ -357,25 +355,9 @@ function installExitHandler(): void {
   }
 }
 
-function ctl(
-  node: NodeState,
-  args: string[],
-  timeoutMs: number,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(path.join(RABBIT_BIN, "rabbitmqctl"), ["-n", node.nodeName, ...args], {
-      env: node.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    p.stdout.on("data", (d) => (output += d));
-    p.stderr.on("data", (d) => (output += d));
-    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-    p.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+
+function ctl(node: NodeState, args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return rabbitmqctl(node.nodeName, node.env, args, timeoutMs);
 }
 
 function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -389,27 +371,6 @@ function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-/** PIDs of processes named `comm` whose environment holds every one of `envEntries`. */
-function pidsOf(comm: string, ...envEntries: string[]): number[] {
-  const found: number[] = [];
-  let entries: string[];
-  try {
-    entries = fs.readdirSync("/proc");
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== comm) continue;
-      const env = fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      if (envEntries.every((e) => env.includes(e))) found.push(Number(entry));
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return found;
-}
 
 function tailLogs(dir: string): string {
   const parts: string[] = [];
@@ -470,27 +431,8 @@ export function ensureRabbitInstalled(): void {
 // ---------------------------------------------------------------------------------------------
 // Ports
 
-/** Distinct ports in 40000-60000 that are free on 127.0.0.1 right now. */
-async function freePorts(n: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < n) {
-    const port = PORT_RANGE.min + Math.floor(Math.random() * (PORT_RANGE.max - PORT_RANGE.min));
-    if (!ports.includes(port) && (await isFree(port))) ports.push(port);
-  }
-  return ports;
-}
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen({ port, host: "127.0.0.1", exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 // ---------------------------------------------------------------------------------------------
 // `node bin/tests/support/broker.js`: one broker for a whole test run.

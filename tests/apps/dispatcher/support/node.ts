@@ -6,12 +6,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ensureRabbitInstalled } from "../../../support/broker";
+import { RABBIT_BIN, freePorts, pidsOf, rabbitmqctl, sleep } from "../../../support/processes";
 
-const RABBIT_BIN = "/usr/lib/rabbitmq/bin";
 
 export interface RestartableNode {
   amqpUrl(user?: string, pass?: string, vhost?: string): string;
@@ -84,18 +83,7 @@ export async function startRestartableNode(timeoutMs = 120_000): Promise<Restart
   const groups: number[] = [];
   let destroyed = false;
 
-  const ctl = (args: string[], ms: number) =>
-    new Promise<{ code: number | null; output: string }>((resolve) => {
-      const p = spawn(path.join(RABBIT_BIN, "rabbitmqctl"), ["-n", nodeName, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      p.stdout.on("data", (d) => (output += d));
-      p.stderr.on("data", (d) => (output += d));
-      const timer = setTimeout(() => p.kill("SIGKILL"), ms);
-      p.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
-      });
-    });
+  const ctl = (args: string[], ms: number) => rabbitmqctl(nodeName, env, args, ms);
 
   const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
 
@@ -196,20 +184,6 @@ export async function startRestartableNode(timeoutMs = 120_000): Promise<Restart
   };
 }
 
-function pidsOf(comm: string, ...envEntries: string[]): number[] {
-  const found: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== comm) continue;
-      const env = fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0");
-      if (envEntries.every((e) => env.includes(e))) found.push(Number(entry));
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return found;
-}
 
 function tail(dir: string): string {
   try {
@@ -219,23 +193,5 @@ function tail(dir: string): string {
   }
 }
 
-async function freePorts(n: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < n) {
-    const port = 40000 + Math.floor(Math.random() * 20000);
-    if (!ports.includes(port) && (await isFree(port))) ports.push(port);
-  }
-  return ports;
-}
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen({ port, host: "127.0.0.1", exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
