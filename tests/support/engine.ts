@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { keepSecure } from "../../components/config/stack-file";
 import { PROJECT_DIR } from "./program";
 
@@ -65,7 +65,6 @@ export async function testProject(): Promise<TestProject> {
     dir,
     env,
     async stack(name, config, secrets = {}) {
-      const { Stack } = await import("@pulumi/pulumi/automation");
       const stack = await Stack.create(name, ws);
       writePlain(name, config);
       for (const [key, value] of Object.entries(secrets)) await stack.setConfig(key, { value, secret: true }, true);
