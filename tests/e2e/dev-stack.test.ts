@@ -81,8 +81,14 @@ describe("the dev stack on Docker, end to end", { timeout: 25 * 60_000 }, () => 
       if (Object.entries(want).every(([c, ids]) => ids.every((id) => (got[c] ?? []).includes(id)))) return got;
       await sleep(500);
     }
-    const missing = Object.fromEntries(Object.entries(want).map(([c, ids]) => [c, ids.filter((id) => !(got[c] ?? []).includes(id)).length]));
-    throw new Error(`not every alert was delivered in time; missing per channel: ${JSON.stringify(missing)}`);
+    const missing = Object.fromEntries(Object.entries(want).map(([c, ids]) => [c, ids.filter((id) => !(got[c] ?? []).includes(id))]));
+    // Where the missing ones are: queue depths as the broker sees them.
+    const auth = "Basic " + Buffer.from(`warren-admin:${outputs.adminPassword.value}`).toString("base64");
+    const queues = (await (await fetch(`${outputs.managementUrl.value}/api/queues/alerting?columns=name,messages,messages_unacknowledged,consumers,leader`, { headers: { authorization: auth } })).json()) as unknown[];
+    throw new Error(
+      `not every alert was delivered in time; missing per channel: ${JSON.stringify(Object.fromEntries(Object.entries(missing).map(([c, ids]) => [c, ids.length])))}` +
+        `\nmissing ids: ${JSON.stringify(missing)}\nqueues: ${JSON.stringify(queues)}`,
+    );
   }
 
   before(async () => {
