@@ -4,50 +4,69 @@
 #   export PATH="$(bash scripts/toolchain.sh):$PATH"
 #   export PULUMI_SKIP_UPDATE_CHECK=true
 #
-# Prints the absolute path of a bin directory (on stdout, nothing else) that holds:
-#   pulumi                    the CLI/engine, github.com/pulumi/pulumi/pkg/v3 v3.248.0
-#   pulumi-language-nodejs    our own Node.js language host      (scripts/toolchain/language-nodejs)
-#   pulumi-resource-rabbitmq  our own bridged rabbitmq provider   (scripts/toolchain/rabbitmq)
-#   pulumi-resource-docker    our own bridged docker provider     (scripts/toolchain/docker)
+# Prints the absolute path of a bin directory (on stdout, nothing else) that holds the official
+# Pulumi parts, at the versions package.json pins:
+#   pulumi                    the CLI/engine             github.com/pulumi/pulumi/pkg/v3 v3.248.0
+#   pulumi-language-nodejs    the Node.js language host  pulumi/pulumi v3.248.0 sdk/nodejs/cmd/...
+#   pulumi-resource-rabbitmq  the rabbitmq provider      pulumi/pulumi-rabbitmq v3.3.8
+#   pulumi-resource-docker    the docker provider        pulumi/pulumi-docker v4.6.2
 # The engine finds the plugins as "ambient" plugins on PATH, so nothing goes to ~/.pulumi/plugins.
 # Progress goes to stderr.
 #
 # Every entry of the bin dir (<repo>/.toolchain/bin, git-ignored) is a symlink to the binary chosen,
 # per binary, in order of preference:
-#   1. already on PATH (outside our bin dir) with the right version;
+#   1. installed already at the right version: on PATH (outside our bin dir; checked by its
+#      version flag), or for a plugin in the plugin cache where `pulumi plugin install` puts it
+#      ($PULUMI_HOME/plugins/resource-NAME-vVERSION, default ~/.pulumi);
 #   2. our cached build, <repo>/.toolchain/build/<name>, if its stamp (<name>.stamp next to it)
-#      still matches: the version, the go version, the build flags, and a hash of the wrapper
-#      module's go.mod, go.sum and *.go files (so editing any of them rebuilds);
-#   3. a fresh build from Go modules (the only network access: the Go module proxy, for modules not
-#      yet in the module cache). Its build time is printed.
-# Builds live outside bin/ so that choosing an ambient binary never throws a build away; the CLI's
-# symlink resolving to build/ also makes the engine treat build/pulumi-language-nodejs as its
-# "bundled" language host (no "using ... from $PATH" warning for it).
+#      still matches: the version, the go version, the sha256 of every source archive, the recipe
+#      (the text of its build function below) and the committed go.sum it starts from;
+#   3. a build from the official source: the CLI from its Go module (wrapper module
+#      scripts/toolchain/pulumi, go.mod and go.sum only); the language host and the providers from
+#      the upstream source archives in ../shared/upstream (WARREN_UPSTREAM overrides), sha256
+#      checked against the values below (from the archives' MANIFEST.md), built with the recipes
+#      MANIFEST.md gives. The only network access is the Go module proxy. Build times are printed.
+# Where neither a binary nor the archive is there, it stops and says how to install the plugin the
+# normal way (`pulumi plugin install resource NAME VERSION`).
 #
-# Integrity: GOSUMDB=off because the checksum database is not reachable from here, so every
-# wrapper module commits its go.sum (from `go mod tidy`) and builds use -mod=readonly against it:
-# a module whose content differs from go.sum fails the build.
+# Integrity: GOSUMDB=off because the checksum database is not reachable from here. The CLI's
+# wrapper module commits its go.sum and builds with -mod=readonly. The plugins' own go.mod files are
+# edited as MANIFEST.md says (dropped local replaces), so their upstream go.sum is not complete: the
+# go.sum resolved by a build is committed as scripts/toolchain/sums/<name>.go.sum and copied in
+# before every later build, so a module whose content differs from it fails the build.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 tooldir="$repo/.toolchain"
 bindir="$tooldir/bin"
 builddir="$tooldir/build"
+srcdir="$tooldir/src"
+sumsdir="$repo/scripts/toolchain/sums"
+upstream="${WARREN_UPSTREAM:-$repo/../shared/upstream}"
 
 PULUMI_VERSION="v3.248.0"
 RABBITMQ_VERSION="3.3.8"
-DOCKER_VERSION="4.6.2" # the version @pulumi/docker declares; the engine looks the plugin up by it
+DOCKER_VERSION="4.6.2"
+
+# sha256 of each source archive, as ../shared/upstream/MANIFEST.md gives them.
+declare -A ARCHIVE_SHA256=(
+  [pulumi-language-nodejs-v3.248.0.tar.gz]=e557faf5275110e8d2a7feba505ccb6f327c54bd22e3f9e75475ab4b2546f3d6
+  [pulumi-rabbitmq-v3.3.8.tar.gz]=d9229f2486d54f3e7e60b9a80fa91afa283ff6bb0d8ad22b0f41e6af978d15b5
+  [terraform-provider-rabbitmq-926b921.tar.gz]=3ffe1a361a2e5f2ff321fa1b2781df31d2d00edd007638f78efbf409919537c5
+  [pulumi-docker-v4.6.2.tar.gz]=1a6d00fb876facd7e70375f01368d6eabc80cb670a8c173b4aa58bd796b1754f
+  [terraform-provider-docker-54685a5.tar.gz]=93eb3d6704d56c8af40ec2b6e65e67fb5f7f44e6b272de953930b0b957aedffc
+)
 
 log() { printf 'toolchain: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 command -v go >/dev/null 2>&1 || die "go is not on PATH (needed to build the Pulumi toolchain)"
-export GOSUMDB=off
+export GOSUMDB=off CGO_ENABLED=0
 export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" # never fetch a Go toolchain behind our back
 case " ${GOFLAGS:-} " in *" -buildvcs=false "*) ;; *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false" ;; esac
 
-mkdir -p "$bindir" "$builddir"
-# One build at a time (two concurrent builds of the CLI would each take both cores).
+mkdir -p "$bindir" "$builddir" "$srcdir"
+# One build at a time (a build takes both cores).
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$tooldir/.lock"
   if ! flock -n 9; then
@@ -57,12 +76,8 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 goversion="$(go env GOVERSION) $(go env GOOS)/$(go env GOARCH)"
-
-# hash_module DIR: one sha256 over the module's go.mod, go.sum and Go sources (paths included).
-hash_module() {
-  (cd "$1" && find . -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) -print0 |
-    LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
-}
+fmt_duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+sha() { sha256sum "$@" | cut -d' ' -f1; }
 
 # find_on_path NAME: first NAME on PATH that is not in our own bin dir.
 find_on_path() {
@@ -78,7 +93,7 @@ find_on_path() {
   return 1
 }
 
-# reported_version NAME PATH: the version the binary reports (plugins: --version/-version).
+# reported_version NAME PATH: the version the binary reports (CLI: `version`; others: -version).
 reported_version() {
   local out
   case "$1" in
@@ -89,8 +104,6 @@ reported_version() {
   printf 'v%s\n' "${out#v}"
 }
 
-fmt_duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
-
 # point_bin NAME TARGET: make bin/NAME a symlink to TARGET (no-op when it already is).
 point_bin() {
   if [[ "$(readlink "$bindir/$1" 2>/dev/null || true)" != "$2" ]]; then
@@ -99,39 +112,148 @@ point_bin() {
   fi
 }
 
-# ensure NAME VERSION MODULE_DIR PACKAGE LDFLAGS [TAGS]
-ensure() {
-  local name="$1" version="$2" moddir="$repo/$3" pkg="$4" ldflags="$5" tags="${6:-}"
-  local build="$builddir/$name" stamp="$builddir/$name.stamp" ambient want have start secs tmp
+# archive FILE: the verified path of an upstream source archive (dies when missing or altered).
+archive() {
+  local path="$upstream/$1" want="${ARCHIVE_SHA256[$1]}"
+  [[ -f "$path" ]] || return 1
+  [[ "$(sha "$path")" == "$want" ]] || die "$path: sha256 differs from MANIFEST.md's $want"
+  printf '%s\n' "$path"
+}
 
-  # 1. On PATH already, at the right version.
-  if ambient="$(find_on_path "$name")" && [[ "$(reported_version "$name" "$ambient" || true)" == "v${version#v}" ]]; then
+# fresh_src NAME: an empty folder to unpack NAME's sources in.
+fresh_src() {
+  rm -rf "${srcdir:?}/$1"
+  mkdir -p "$srcdir/$1"
+  printf '%s\n' "$srcdir/$1"
+}
+
+# with_sum NAME MODDIR: start from the committed go.sum (when there is one); after the build,
+# keep_sum copies the resolved go.sum next to the build (commit it as scripts/toolchain/sums/NAME.go.sum).
+with_sum() { [[ ! -f "$sumsdir/$1.go.sum" ]] || cp "$sumsdir/$1.go.sum" "$2/go.sum"; }
+keep_sum() {
+  cp "$2/go.sum" "$builddir/$1.go.sum"
+  if [[ ! -f "$sumsdir/$1.go.sum" ]] || ! cmp -s "$2/go.sum" "$sumsdir/$1.go.sum"; then
+    log "note: $1 resolved a go.sum that differs from scripts/toolchain/sums/$1.go.sum; it is in $builddir/$1.go.sum"
+  fi
+}
+
+# apply_patches DIR PATCHDIR: the bridged provider's patches, in order, to its upstream folder.
+apply_patches() {
+  local p
+  for p in "$2"/*.patch; do
+    (cd "$1" && patch -p1 --quiet --forward <"$p") >&2 || die "patch $(basename "$p") does not apply"
+  done
+}
+
+# --- recipes (each: build_NAME OUT; their text is part of the stamp) -------------------------------
+
+build_pulumi() {
+  (cd "$repo/scripts/toolchain/pulumi" &&
+    go build -mod=readonly -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+      -o "$1" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2
+}
+
+build_pulumi_language_nodejs() {
+  local src mod
+  src="$(fresh_src pulumi-language-nodejs)"
+  tar -xzf "$(archive pulumi-language-nodejs-v3.248.0.tar.gz)" -C "$src"
+  mod="$src/pulumi-v3.248.0/sdk/nodejs/cmd/pulumi-language-nodejs"
+  # Its go.mod replaces pkg and sdk with folders of the monorepo: take them from the module proxy
+  # at the same version instead (the one non-local replace stays).
+  (cd "$mod" && go mod edit \
+    -dropreplace=github.com/pulumi/pulumi/pkg/v3 -dropreplace=github.com/pulumi/pulumi/sdk/v3 \
+    -require="github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION" \
+    -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_VERSION")
+  with_sum pulumi-language-nodejs "$mod"
+  (cd "$mod" && go build -mod=mod -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    -o "$1" .) >&2
+  keep_sum pulumi-language-nodejs "$mod"
+}
+
+# build_bridged NAME VERSION ARCHIVE TF_ARCHIVE MODULE OUT: a Terraform-bridged provider: the
+# Terraform provider's source becomes upstream/, the patches apply to it, `go generate` makes the
+# schema and mapping the binary embeds, then `go build` in provider/.
+build_bridged() {
+  local name="$1" version="$2" top="${3%.tar.gz}" tf="${4%.tar.gz}" module="$5" out="$6" src
+  src="$(fresh_src "pulumi-resource-$name")"
+  tar -xzf "$(archive "$3")" -C "$src"
+  tar -xzf "$(archive "$4")" -C "$src"
+  mv "$src/$tf" "$src/$top/upstream"
+  apply_patches "$src/$top/upstream" "$src/$top/patches"
+  with_sum "pulumi-resource-$name" "$src/$top/provider"
+  (cd "$src/$top/provider/cmd/pulumi-resource-$name" &&
+    VERSION="$version" GOFLAGS="$GOFLAGS -mod=mod" go generate ./...) >&2
+  (cd "$src/$top/provider" && go build -mod=mod -trimpath \
+    -ldflags "-s -w -X $module/pkg/version.Version=$version" \
+    -o "$out" "./cmd/pulumi-resource-$name") >&2
+  keep_sum "pulumi-resource-$name" "$src/$top/provider"
+}
+
+build_pulumi_resource_rabbitmq() {
+  build_bridged rabbitmq "$RABBITMQ_VERSION" pulumi-rabbitmq-v3.3.8.tar.gz \
+    terraform-provider-rabbitmq-926b921.tar.gz github.com/pulumi/pulumi-rabbitmq/provider/v3 "$1"
+}
+
+build_pulumi_resource_docker() {
+  build_bridged docker "$DOCKER_VERSION" pulumi-docker-v4.6.2.tar.gz \
+    terraform-provider-docker-54685a5.tar.gz github.com/pulumi/pulumi-docker/provider/v4 "$1"
+}
+
+# --- choosing each binary -------------------------------------------------------------------------
+
+# ensure NAME VERSION KIND(cli|language|resource) VERSIONFLAG(yes|no) ARCHIVES...
+ensure() {
+  local name="$1" version="$2" kind="$3" has_flag="$4"
+  shift 4
+  local build="$builddir/$name" stamp="$builddir/$name.stamp" recipe="build_${name//-/_}"
+  local ambient want have start secs tmp a
+
+  # 1. Installed already, at the right version.
+  if [[ "$has_flag" == yes ]] && ambient="$(find_on_path "$name")" &&
+    [[ "$(reported_version "$name" "$ambient" || true)" == "v${version#v}" ]]; then
     [[ "$(readlink "$bindir/$name" 2>/dev/null || true)" == "$ambient" ]] ||
       log "$name ${version}: using $ambient from PATH"
     point_bin "$name" "$ambient"
     return 0
   fi
+  if [[ "$kind" == resource ]]; then
+    ambient="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-${name#pulumi-resource-}-v${version#v}/$name"
+    if [[ -x "$ambient" ]]; then
+      [[ "$(readlink "$bindir/$name" 2>/dev/null || true)" == "$ambient" ]] ||
+        log "$name ${version}: using $ambient (installed plugin)"
+      point_bin "$name" "$ambient"
+      return 0
+    fi
+  fi
 
-  # 2. Cached build whose stamp matches (build tags only in the stamps of builds that use them, so
-  #    existing stamps stay valid).
-  [[ -f "$moddir/go.mod" && -f "$moddir/go.sum" ]] || die "$3 must contain go.mod and go.sum"
+  # 2. Cached build whose stamp matches.
   want="version=$version
 go=$goversion
-ldflags=$ldflags
-${tags:+tags=$tags
-}package=$pkg
-sources=$(hash_module "$moddir")"
+recipe=$(declare -f "$recipe" | sha)"
+  for a in "$@"; do want+="
+archive=$a ${ARCHIVE_SHA256[$a]}"; done
+  [[ ! -f "$sumsdir/$name.go.sum" ]] || want+="
+go.sum=$(sha "$sumsdir/$name.go.sum")"
+  [[ "$name" != pulumi ]] || want+="
+module=$(cat "$repo/scripts/toolchain/pulumi/go.mod" "$repo/scripts/toolchain/pulumi/go.sum" | sha)"
   if [[ -f "$build" && -f "$stamp" ]] && have="$(cat "$stamp")" && [[ "$have" == "$want" ]]; then
     point_bin "$name" "../build/$name"
     return 0
   fi
 
-  # 3. Build.
-  log "building $name $version from Go modules ($3)..."
+  # 3. Build from the official source.
+  for a in "$@"; do
+    [[ -f "$upstream/$a" ]] || die "$name $version: not installed, and its source archive $upstream/$a is not here.
+  Install the official plugin the normal way: pulumi plugin install $kind ${name#pulumi-$kind-} ${version#v}
+  (or put $name $version on PATH, or set WARREN_UPSTREAM to the folder holding $a)."
+  done
+  log "building $name $version from its official source..."
   start=$SECONDS
   tmp="$build.tmp.$$"
   rm -f "$stamp"
-  if ! (cd "$moddir" && go build -mod=readonly -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$tmp" "$pkg") >&2; then
+  if ! "$recipe" "$tmp"; then
     rm -f "$tmp"
     die "building $name failed"
   fi
@@ -142,17 +264,13 @@ sources=$(hash_module "$moddir")"
   log "built $name $version in $(fmt_duration "$secs") (${secs}s)"
 }
 
-sdkversion="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
-ensure pulumi "$PULUMI_VERSION" scripts/toolchain/pulumi \
-  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "-s -w $sdkversion"
-ensure pulumi-language-nodejs "$PULUMI_VERSION" scripts/toolchain/language-nodejs \
-  . "-s -w $sdkversion"
-ensure pulumi-resource-rabbitmq "$RABBITMQ_VERSION" scripts/toolchain/rabbitmq \
-  . "-s -w -X main.version=$RABBITMQ_VERSION"
-# no_compose: leaves out the Terraform provider's compose resources (plugin-framework, not bridged),
-# and with them docker/compose and its dependencies.
-ensure pulumi-resource-docker "$DOCKER_VERSION" scripts/toolchain/docker \
-  . "-s -w -X main.version=$DOCKER_VERSION" no_compose
+ensure pulumi "$PULUMI_VERSION" cli yes
+ensure pulumi-language-nodejs "$PULUMI_VERSION" language yes pulumi-language-nodejs-v3.248.0.tar.gz
+ensure pulumi-resource-rabbitmq "$RABBITMQ_VERSION" resource yes \
+  pulumi-rabbitmq-v3.3.8.tar.gz terraform-provider-rabbitmq-926b921.tar.gz
+# pulumi-resource-docker has no version flag: an installed one is found in the plugin cache only.
+ensure pulumi-resource-docker "$DOCKER_VERSION" resource no \
+  pulumi-docker-v4.6.2.tar.gz terraform-provider-docker-54685a5.tar.gz
 
 command -v node >/dev/null 2>&1 || log "warning: node is not on PATH; Pulumi programs need it"
 log "ready: export PATH=\"$bindir:\$PATH\" PULUMI_SKIP_UPDATE_CHECK=true"

@@ -10,15 +10,20 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { keepSecure } from "../../components/config/stack-file";
 import { PROJECT_DIR } from "./program";
 
-let toolchainBin: string | undefined;
+let toolchainDir: string | undefined;
 
-/** The toolchain's bin folder (built on first use, cached after), plus the SDK's dynamic-provider plugin. */
-export function toolchainPath(): string {
-  toolchainBin ??= execFileSync("bash", [path.join(PROJECT_DIR, "scripts", "toolchain.sh")], {
+/** The toolchain's bin folder (scripts/toolchain.sh: built on first use, cached after). */
+export function toolchainBin(): string {
+  toolchainDir ??= execFileSync("bash", [path.join(PROJECT_DIR, "scripts", "toolchain.sh")], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
   }).trim();
-  return [toolchainBin, path.join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi"), process.env.PATH].join(path.delimiter);
+  return toolchainDir;
+}
+
+/** The toolchain's bin folder plus the SDK's dynamic-provider plugin, then the PATH. */
+export function toolchainPath(): string {
+  return [toolchainBin(), path.join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi"), process.env.PATH].join(path.delimiter);
 }
 
 export interface TestProject {
@@ -51,7 +56,7 @@ export async function testProject(): Promise<TestProject> {
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
   };
   // The CLI from the toolchain (PulumiCommand looks for <root>/bin/pulumi), plugins via PATH.
-  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchainBin!), skipVersionCheck: true });
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchainBin()), skipVersionCheck: true });
   const ws = await LocalWorkspace.create({ workDir: dir, envVars: env, pulumiCommand });
 
   const stackFile = (name: string) => path.join(dir, `Pulumi.${name}.yaml`);
