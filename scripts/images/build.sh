@@ -29,6 +29,9 @@ NODE_MAJOR=20
 NODE_TAG="warren/node:${NODE_MAJOR}-${SUITE}"
 DISPATCHER_TAG="warren/dispatcher:$(node -p 'require(process.argv[1]).version' "$repo/apps/dispatcher/package.json")"
 SINK_TAG="warren/sink:$(node -p 'require(process.argv[1]).version' "$repo/apps/sink/package.json")"
+# The sink's record (WARREN_SINK_DATA_DIR): /data owned by the user the sink runs as; Docker copies
+# that ownership into a fresh named volume mounted there, which would otherwise be root's.
+SINK_EXTRA=$'USER 0:0\nRUN install -d -o 1000 -g 1000 -m 0750 /data\nUSER 1000:1000'
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 
 log() { printf 'images: %s\n' "$*" >&2; }
@@ -223,18 +226,20 @@ build_node() {
 
 # warren/dispatcher, warren/sink: the app's compiled code (the project's `npm run build`, in
 # bin/apps/<app>/src) and its production dependencies, installed by npm on this machine, on
-# warren/node. The image build itself fetches nothing.
+# warren/node. The image build itself fetches nothing. build_app APP TAG [EXTRA]: EXTRA,
+# Dockerfile lines appended to node-app's (and part of the inputs), for what one app needs.
 build_app() {
-  local app="$1" tag="$2" node_image inputs ctx
+  local app="$1" tag="$2" extra="${3:-}" node_image inputs ctx
   node_image="$(image_id "$NODE_TAG")" || die "$NODE_TAG is missing: build it first (bash scripts/images/build.sh node)"
   [[ -f "$repo/bin/apps/$app/src/main.js" ]] || die "bin/apps/$app is not compiled: run npm run build first"
-  inputs="$(hash_str "$node_image $(hash_dir "$repo/bin/apps/$app/src") $(sha256sum "$repo/apps/$app/package.json" | cut -d' ' -f1) $(hash_dir "$images/node-app")")"
+  inputs="$(hash_str "$node_image $(hash_dir "$repo/bin/apps/$app/src") $(sha256sum "$repo/apps/$app/package.json" | cut -d' ' -f1) $(hash_dir "$images/node-app")${extra:+ $(hash_str "$extra")}")"
   if up_to_date "$tag" "$inputs"; then
     log "$tag is up to date"
     return 0
   fi
   ctx="$(mktemp -d /var/tmp/warren-image.XXXXXX)"
   cp "$images/node-app/Dockerfile" "$repo/apps/$app/package.json" "$ctx/"
+  [[ -z "$extra" ]] || printf '%s\n' "$extra" >>"$ctx/Dockerfile"
   [[ -f "$repo/apps/$app/package-lock.json" ]] && cp "$repo/apps/$app/package-lock.json" "$ctx/"
   (cd "$ctx" && npm install --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >&2) || die "npm install for $tag failed"
   mkdir -p "$ctx/dist"
@@ -254,7 +259,7 @@ for what in "${want[@]}"; do
     rabbitmq) build_rabbitmq ;;
     node) build_node ;;
     dispatcher) build_node && build_app dispatcher "$DISPATCHER_TAG" ;;
-    sink) build_node && build_app sink "$SINK_TAG" ;;
+    sink) build_node && build_app sink "$SINK_TAG" "$SINK_EXTRA" ;;
   esac
 done
 log "done in $(took "$total")"
