@@ -5,6 +5,7 @@
 //   warren routes   [--stack NAME | --file PATH]
 //   warren diff     [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]
 //   warren graph    [--stack NAME | --file PATH]
+//   warren alert    --url amqp://USER@HOST/VHOST [--url ...] --severity S --title T [...]   (cli/alert.ts)
 import { parseArgs } from "util";
 import { alertRoutes, formatRoutes } from "../components/alerting/matrix";
 import { formatIssue } from "../components/config/issues";
@@ -12,6 +13,7 @@ import { type WarrenSpec, parseWarrenConfig } from "../components/config/spec";
 import { readStackConfig } from "../components/config/stack-file";
 import { RoutingError, RoutingTable } from "../components/topology/routing";
 import type { ArgValue } from "../components/topology/spec";
+import { alertCommand } from "./alert";
 import { diffCommand, graphCommand } from "./review";
 
 const USAGE = `usage:
@@ -20,6 +22,9 @@ const USAGE = `usage:
   warren routes   [--stack NAME | --file PATH]
   warren diff     [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]
   warren graph    [--stack NAME | --file PATH]
+  warren alert    --url amqp://USER@HOST:PORT/VHOST [--url ...] --severity S [--channel C] --title T
+                  [--body B] [--source S] [--label k=v ...] [--id ID] [--count N] [--user U] [--password-file PATH]
+                  (password from WARREN_AMQP_PASSWORD or --password-file; warren alert --help for more)
 The stack file is Pulumi.<NAME>.yaml in the current folder (default stack: dev).`;
 
 /** A failure the user can act on: printed without a stack trace, exit code 1. */
@@ -50,8 +55,15 @@ function parseHeader(h: string): [string, ArgValue] {
   return [h.slice(0, i), value];
 }
 
+/** Every command: `alert` talks to a broker and is asynchronous; the others go through run(). */
+export async function runAsync(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv[0] === "alert") return alertCommand(argv.slice(1), io, env);
+  return run(argv, io);
+}
+
 export function run(argv: string[], io: Io): number {
   const [command, ...rest] = argv;
+  if (command === "alert") throw new Error("warren alert is asynchronous: call runAsync()");
   // diff and graph parse their own options (cli/review.ts).
   if (command === "diff") return diffCommand(rest, io);
   if (command === "graph") return graphCommand(rest, io);
@@ -122,8 +134,19 @@ export function run(argv: string[], io: Io): number {
 }
 
 if (require.main === module) {
-  process.exitCode = run(process.argv.slice(2), {
+  const io: Io = {
     out: (l) => process.stdout.write(l + "\n"),
     err: (l) => process.stderr.write(l + "\n"),
-  });
+  };
+  const argv = process.argv.slice(2);
+  // Only `alert` takes the asynchronous path; the reviewers' commands run exactly as before.
+  if (argv[0] === "alert")
+    runAsync(argv, io).then(
+      (code) => (process.exitCode = code),
+      (e: Error) => {
+        process.stderr.write(`${e.stack ?? e}\n`);
+        process.exitCode = 1;
+      },
+    );
+  else process.exitCode = run(argv, io);
 }
