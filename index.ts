@@ -63,7 +63,11 @@ export = async () => {
 
   const sink =
     spec.runtime === "docker" && spec.docker?.sink
-      ? new (await import("./components/dev/sink")).Sink("sink", { network: dockerNetwork, ...spec.docker.sink }, { dependsOn: cluster ? [cluster] : [] })
+      ? new (await import("./components/dev/sink")).Sink(
+          "sink",
+          { network: dockerNetwork, ...spec.docker.sink, retainData: spec.docker.retainVolumes },
+          { dependsOn: cluster ? [cluster] : [] },
+        )
       : undefined;
 
   const consumers =
@@ -75,7 +79,7 @@ export = async () => {
             alerting: spec.alerting,
             consumers: planConsumers(spec.consumers, spec.alerting),
             image: spec.consumers.image,
-            amqpEndpoint: cluster.amqpEndpoint,
+            amqpEndpoints: cluster.amqpEndpoints,
             passwords: topology.userPasswords,
             namespace: spec.consumers.namespace ?? spec.kubernetes?.namespace,
             network: spec.runtime === "docker" ? dockerNetwork : undefined,
@@ -92,6 +96,8 @@ export = async () => {
     runtime: spec.runtime,
     managementUrl: admin.url,
     amqpEndpoint: cluster?.amqpEndpointFromHost,
+    /** Every node's AMQP endpoint: producers rotate over them (apps/producer). */
+    amqpEndpoints: cluster?.amqpEndpointsFromHost,
     nodes: cluster?.nodeNames,
     adminPassword: cluster?.adminPassword,
     vhosts: topology.vhostNames,

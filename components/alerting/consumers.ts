@@ -14,8 +14,11 @@ export interface ConsumersArgs {
   readonly consumers: readonly ConsumerPlan[];
   /** The dispatcher image, pinned. */
   readonly image: string;
-  /** AMQP `host:port` as reachable from inside the runtime (the cluster's amqpEndpoint). */
-  readonly amqpEndpoint: pulumi.Input<string>;
+  /**
+   * Every node's AMQP `host:port` as reachable from inside the runtime (the cluster's
+   * amqpEndpoints): each dispatcher gets them all and moves to the next when it reconnects.
+   */
+  readonly amqpEndpoints: pulumi.Input<string[]>;
   /** Every topology user's password (the Topology's userPasswords), secret. */
   readonly passwords: pulumi.Input<Record<string, string>>;
   /** Kubernetes: the namespace of the deployments. */
@@ -41,7 +44,9 @@ export class Consumers extends pulumi.ComponentResource {
       const user = c.channel.consumerUser;
       const files: Record<string, pulumi.Output<string>> = {
         "amqp-url": pulumi.secret(
-          pulumi.all([args.passwords, args.amqpEndpoint]).apply(([p, host]) => amqpUrl(user, p[user], host, args.alerting.vhost)),
+          pulumi.all([args.passwords, args.amqpEndpoints]).apply(([p, hosts]) =>
+            hosts.map((host) => amqpUrl(user, p[user], host, args.alerting.vhost)).join("\n"),
+          ),
         ),
         ...Object.fromEntries(Object.entries(c.secretFiles).map(([f, v]) => [f, plain(v, `${c.channel.name}'s ${f}`)])),
       };

@@ -40,6 +40,13 @@ export interface ClusterOutputs {
   readonly amqpEndpoint: pulumi.Output<string>;
   /** AMQP as reachable from where `pulumi` runs, `host:port`. */
   readonly amqpEndpointFromHost: pulumi.Output<string>;
+  /**
+   * Every node's AMQP `host:port` from inside the runtime (or one name that resolves to every
+   * ready node): clients rotate over them, so losing any one node stalls nothing.
+   */
+  readonly amqpEndpoints: pulumi.Output<string[]>;
+  /** Every node's AMQP `host:port` from where `pulumi` runs: what producers are given. */
+  readonly amqpEndpointsFromHost: pulumi.Output<string[]>;
   /** The management API from inside the runtime. */
   readonly managementUrlInternal: pulumi.Output<string>;
   /** The management API as reachable from where `pulumi` runs (the rabbitmq provider's endpoint). */

@@ -35,6 +35,8 @@ const STAGING = "/run/warren";
 export class DockerCluster extends pulumi.ComponentResource implements ClusterOutputs {
   public readonly amqpEndpoint: pulumi.Output<string>;
   public readonly amqpEndpointFromHost: pulumi.Output<string>;
+  public readonly amqpEndpoints: pulumi.Output<string[]>;
+  public readonly amqpEndpointsFromHost: pulumi.Output<string[]>;
   public readonly managementUrlInternal: pulumi.Output<string>;
   public readonly managementUrl: pulumi.Output<string>;
   public readonly adminUsername: pulumi.Output<string>;
@@ -66,15 +68,22 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     const volumeOpts = { parent: this, retainOnDelete: args.retainVolumes ?? false };
 
     // Root only long enough to give the relocated folders (fresh volumes are root-owned) and the
-    // cookie to the rabbitmq user (a node whose data folder it cannot write crashes at boot);
-    // then RabbitMQ runs as that user, with its HOME (where the cookie is).
+    // cookie to the rabbitmq user (a node whose data folder it cannot write crashes at boot).
+    // The staged secrets are moved into place on the container's first start; every later start
+    // (docker restart, a crash, a host reboot) finds them installed, so the node always comes
+    // back. Then RabbitMQ replaces the shell as the rabbitmq user (setpriv execs, unlike runuser,
+    // which forks and kills its child 2 s after SIGTERM): `docker stop` reaches rabbitmq-server,
+    // whose SIGTERM handler stops the node cleanly within the stop timeout.
     const start = [
       "set -e",
       `chown rabbitmq:rabbitmq ${spec.dataDir} ${spec.logDir}`,
-      `install -o rabbitmq -g rabbitmq -m 600 ${STAGING}/erlang.cookie ${RABBITMQ_HOME}/.erlang.cookie`,
-      `install -o rabbitmq -g rabbitmq -m 600 ${STAGING}/definitions.json ${CONFIG_DIR}/definitions.json`,
-      `rm -f ${STAGING}/erlang.cookie ${STAGING}/definitions.json`,
-      `exec runuser -u rabbitmq -- env HOME=${RABBITMQ_HOME} rabbitmq-server`,
+      ...[
+        [`${STAGING}/erlang.cookie`, `${RABBITMQ_HOME}/.erlang.cookie`],
+        [`${STAGING}/definitions.json`, `${CONFIG_DIR}/definitions.json`],
+      ].map(([staged, target]) =>
+        `if [ -f ${staged} ]; then install -o rabbitmq -g rabbitmq -m 600 ${staged} ${target} && rm -f ${staged}; fi; ` +
+        `[ -s ${target} ] || { echo "warren: ${target} is missing" >&2; exit 1; }`),
+      `exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env HOME=${RABBITMQ_HOME} rabbitmq-server`,
     ].join("\n");
 
     const containers = hostnames.map((host, i) => {
@@ -128,6 +137,8 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     this.hostnames = pulumi.output(hostnames);
     this.amqpEndpoint = pulumi.output(`${hostnames[0]}:${DEFAULT_PORTS.amqp}`);
     this.amqpEndpointFromHost = pulumi.output(`127.0.0.1:${amqpPort}`);
+    this.amqpEndpoints = pulumi.output(hostnames.map((h) => `${h}:${DEFAULT_PORTS.amqp}`));
+    this.amqpEndpointsFromHost = pulumi.output(hostnames.map((_, i) => `127.0.0.1:${amqpPort + i}`));
     this.managementUrlInternal = pulumi.output(`http://${hostnames[0]}:${DEFAULT_PORTS.management}`);
     this.managementUrl = ready.apply(() => `http://127.0.0.1:${mgmtPort}`);
     this.adminUsername = pulumi.output(creds.adminUsername);
@@ -135,6 +146,7 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     this.nodeNames = pulumi.output(dockerNodeNames(runtime));
     this.registerOutputs({
       amqpEndpoint: this.amqpEndpoint,
+      amqpEndpoints: this.amqpEndpoints,
       managementUrl: this.managementUrl,
       adminUsername: this.adminUsername,
       adminPassword: this.adminPassword,

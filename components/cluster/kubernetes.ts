@@ -34,6 +34,8 @@ const TERMINATION_GRACE_SECONDS = 60 * 60 * 24 * 7;
 export class KubernetesCluster extends pulumi.ComponentResource implements ClusterOutputs {
   public readonly amqpEndpoint: pulumi.Output<string>;
   public readonly amqpEndpointFromHost: pulumi.Output<string>;
+  public readonly amqpEndpoints: pulumi.Output<string[]>;
+  public readonly amqpEndpointsFromHost: pulumi.Output<string[]>;
   public readonly managementUrlInternal: pulumi.Output<string>;
   public readonly managementUrl: pulumi.Output<string>;
   public readonly adminUsername: pulumi.Output<string>;
@@ -235,6 +237,9 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
     this.serviceName = service.metadata.name;
     this.amqpEndpoint = pulumi.output(`${host}:${DEFAULT_PORTS.amqp}`);
     this.amqpEndpointFromHost = pulumi.output(args.managementUrl).apply((u) => `${new URL(u).hostname}:${DEFAULT_PORTS.amqp}`);
+    // The client Service resolves to every ready node: one name is every node here.
+    this.amqpEndpoints = this.amqpEndpoint.apply((e) => [e]);
+    this.amqpEndpointsFromHost = this.amqpEndpointFromHost.apply((e) => [e]);
     this.managementUrlInternal = pulumi.output(`http://${host}:${DEFAULT_PORTS.management}`);
     // Waiting on the StatefulSet (the provider awaits its rollout) makes the topology wait too.
     this.managementUrl = pulumi.all([args.managementUrl, sts.status]).apply(([u]) => u);
@@ -243,6 +248,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
     this.nodeNames = pulumi.output(Array.from({ length: spec.replicas }, (_, i) => `rabbit@${name}-${i}.${nodes}.${ns}`));
     this.registerOutputs({
       amqpEndpoint: this.amqpEndpoint,
+      amqpEndpoints: this.amqpEndpoints,
       managementUrl: this.managementUrl,
       managementUrlInternal: this.managementUrlInternal,
       adminUsername: this.adminUsername,

@@ -25,7 +25,15 @@ export type TargetConfig =
     };
 
 export interface Config {
-  readonly amqpUrl: string;
+  /**
+   * The cluster's nodes, one URL each (WARREN_AMQP_URL lists them separated by commas or new
+   * lines): the consumer connects to one and moves on to the next whenever it has to reconnect.
+   */
+  readonly amqpUrls: readonly string[];
+  /** AMQP heartbeat: a connection silent for about twice this long is given up as dead. */
+  readonly heartbeatSeconds: number;
+  /** De-duplication window of delivered alert ids: how many (0: off), and for how long. */
+  readonly dedupe: { readonly maxEntries: number; readonly maxAgeMs: number };
   /** The channel's name: the word in routing keys (`<channel>.<delay>`, `<channel>`) and metrics. */
   readonly channel: string;
   readonly queue: string;
@@ -81,17 +89,7 @@ export function parseConfig(env: Env): ConfigResult {
   const r = new EnvReader(env);
   const warnings: string[] = [];
 
-  const amqpUrl = r.secret("WARREN_AMQP_URL", { required: true });
-  if (amqpUrl !== undefined) {
-    let protocol = "";
-    try {
-      protocol = new URL(amqpUrl).protocol;
-    } catch {
-      r.fail("WARREN_AMQP_URL", "is not a valid URL (amqp://user:password@host:5672/vhost)");
-    }
-    if (protocol && protocol !== "amqp:" && protocol !== "amqps:") r.fail("WARREN_AMQP_URL", `must be an amqp:// or amqps:// URL, not ${protocol}//`);
-  }
-
+  const amqpUrls = parseAmqpUrls(r, r.secret("WARREN_AMQP_URL", { required: true }));
   const kind = r.oneOf("WARREN_CHANNEL_KIND", KINDS);
   const channel = r.string("WARREN_CHANNEL", { default: kind ?? "" })!;
   if (kind !== undefined && !/^[a-z][a-z0-9-]*$/.test(channel))
@@ -119,11 +117,17 @@ export function parseConfig(env: Env): ConfigResult {
   const targetTimeoutMs = r.duration("WARREN_TARGET_TIMEOUT", "10s");
   const publishTimeoutMs = r.duration("WARREN_PUBLISH_TIMEOUT", "10s");
   const connectTimeoutMs = r.duration("WARREN_CONNECT_TIMEOUT", "10s");
+  // Short enough that a half-dead connection (a node frozen or cut off) gives its unacked
+  // alerts back within about 30 s, long enough not to trip on a busy node.
+  const heartbeatMs = r.duration("WARREN_HEARTBEAT", "15s", 1000);
+  if (heartbeatMs % 1000 !== 0) r.fail("WARREN_HEARTBEAT", "must be a whole number of seconds (AMQP counts heartbeats in seconds)");
   const shutdownTimeoutMs = r.duration("WARREN_SHUTDOWN_TIMEOUT", "25s");
   const minMs = r.duration("WARREN_RECONNECT_MIN_DELAY", "500ms", 10);
   const maxMs = r.duration("WARREN_RECONNECT_MAX_DELAY", "30s", 10);
   if (maxMs < minMs) r.fail("WARREN_RECONNECT_MAX_DELAY", "must not be shorter than WARREN_RECONNECT_MIN_DELAY");
   const logLevel = r.oneOf("WARREN_LOG_LEVEL", LEVELS, "info")!;
+  const dedupeEntries = r.int("WARREN_DEDUPE_WINDOW", 10_000, 0, 1_000_000);
+  const dedupeAgeMs = r.duration("WARREN_DEDUPE_MAX_AGE", "10m", 1000);
 
   const target = kind === undefined ? undefined : parseTarget(r, kind);
 
@@ -142,12 +146,14 @@ export function parseConfig(env: Env): ConfigResult {
     else warnings.push(`${name} is not a dispatcher variable; ignored`);
   }
 
-  if (r.errors.length || !amqpUrl || !kind || !target) return { ok: false, errors: r.errors };
+  if (r.errors.length || !amqpUrls || !kind || !target) return { ok: false, errors: r.errors };
   return {
     ok: true,
     warnings,
     config: {
-      amqpUrl,
+      amqpUrls,
+      heartbeatSeconds: heartbeatMs / 1000,
+      dedupe: { maxEntries: dedupeEntries, maxAgeMs: dedupeAgeMs },
       channel,
       queue,
       prefetch,
@@ -167,6 +173,35 @@ export function parseConfig(env: Env): ConfigResult {
       secrets: r.secrets,
     },
   };
+}
+
+/**
+ * WARREN_AMQP_URL: one URL per node of the cluster, separated by commas or new lines, each
+ * amqp:// or amqps://. Undefined (and errors reported) when any is not.
+ */
+function parseAmqpUrls(r: EnvReader, raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const urls = raw.split(/[,\n]/).map((u) => u.trim()).filter((u) => u !== "");
+  if (urls.length === 0) r.fail("WARREN_AMQP_URL", "lists no URL");
+  let ok = urls.length > 0;
+  urls.forEach((u, i) => {
+    const which = urls.length > 1 ? ` (URL ${i + 1} of ${urls.length})` : "";
+    let protocol = "";
+    try {
+      protocol = new URL(u).protocol;
+    } catch {
+      r.fail("WARREN_AMQP_URL", `is not a valid URL${which} (amqp://user:password@host:5672/vhost)`);
+      ok = false;
+      return;
+    }
+    if (protocol !== "amqp:" && protocol !== "amqps:") {
+      r.fail("WARREN_AMQP_URL", `must be an amqp:// or amqps:// URL, not ${protocol}//${which}`);
+      ok = false;
+    }
+  });
+  // The whole value is a secret already; with several URLs each one is too (each carries a password).
+  if (ok && urls.length > 1) for (const u of urls) r.secrets.push(u);
+  return ok ? urls : undefined;
 }
 
 function parseTarget(r: EnvReader, kind: Kind): TargetConfig | undefined {

@@ -1,5 +1,6 @@
 // The consumer: one AMQP connection with `concurrency` consuming channels (manual ack, prefetch
-// each), reconnecting with capped, jittered exponential backoff after the broker is lost, and a
+// each), reconnecting with capped, jittered exponential backoff after the broker is lost (each
+// attempt to the next node of the cluster, with a heartbeat that notices a dead node), and a
 // graceful stop (cancel consumers, finish in-flight deliveries, close). A delivery is acked only
 // once the target accepted it, or once its retry or parked copy has been confirmed by the broker;
 // anything else leaves it unacked, so the broker delivers it again: at least once, never lost.
@@ -7,6 +8,7 @@ import * as amqp from "amqplib";
 import { randomBytes } from "node:crypto";
 import * as os from "node:os";
 import { backoffMs } from "./backoff";
+import { DeliveredIds } from "./dedupe";
 import type { Config } from "./config";
 import {
   type Action,
@@ -62,12 +64,21 @@ export class Consumer {
   private readonly labels: { channel: string };
   /** The name the broker shows for this consumer's connection (management UI, logs). */
   readonly connectionName: string;
+  /** Index into config.amqpUrls of the node to try next; starts at a random node. */
+  private nextUrl: number;
+  /** Alert ids this dispatcher delivered recently (undefined: de-duplication off). */
+  private readonly delivered?: DeliveredIds;
+  /** Alert ids being sent to the target right now, settled when that attempt has its outcome. */
+  private readonly sending = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: ConsumerDeps) {
     const c = deps.config;
     this.policy = { channel: c.channel, delays: c.retryDelays, maxAttempts: c.maxAttempts };
     this.labels = { channel: c.channel };
     this.connectionName = `warren-dispatcher ${c.channel} ${os.hostname()} ${process.pid}/${randomBytes(3).toString("hex")}`;
+    // Dispatchers of one channel spread over the nodes instead of all queueing up on the first.
+    this.nextUrl = Math.floor(Math.random() * c.amqpUrls.length);
+    if (c.dedupe.maxEntries > 0) this.delivered = new DeliveredIds(c.dedupe);
   }
 
   /** Connected, consuming and not stopping: what /readyz reports. */
@@ -170,7 +181,12 @@ export class Consumer {
 
   private async openSession(): Promise<Session> {
     const { config, log } = this.deps;
-    const conn = await amqp.connect(config.amqpUrl, {
+    // Every attempt goes to the next node: a node that is down, paused or cut off costs one
+    // attempt, not the channel's delivery.
+    const url = config.amqpUrls[this.nextUrl];
+    this.nextUrl = (this.nextUrl + 1) % config.amqpUrls.length;
+    log.info("connecting", { node: nodeOf(url) });
+    const conn = await amqp.connect(withHeartbeat(url, config.heartbeatSeconds), {
       timeout: config.connectTimeoutMs,
       clientProperties: { connection_name: this.connectionName },
     });
@@ -250,7 +266,12 @@ export class Consumer {
     this.inFlight++;
     this.deps.metrics.inFlight.inc(this.labels);
     this.handle(w, msg)
-      .catch((e) => this.deps.log.error("unexpected error handling a delivery", { error: e }))
+      .catch(async (e) => {
+        // A bug, not an outcome: the delivery must not stay unacked (and its alert stuck) for
+        // as long as the connection lives. Give it back to the broker, which delivers it again.
+        this.deps.log.error("unexpected error handling a delivery; it is requeued", { error: e });
+        await this.requeue(w, msg);
+      })
       .finally(() => {
         this.inFlight--;
         this.deps.metrics.inFlight.dec(this.labels);
@@ -277,12 +298,28 @@ export class Consumer {
     if (malformed) log.warn("ignoring a malformed x-warren-attempt header", { value: String(headers?.["x-warren-attempt"]) });
 
     const parsed = parseAlert(msg.content);
+    // At least once means copies: a producer's republish after a lost confirm, the broker's
+    // redelivery after a lost ack. A copy of an alert delivered already is acked, not sent again.
+    const id = parsed.ok ? (typeof msg.properties.messageId === "string" && msg.properties.messageId !== "" ? msg.properties.messageId : parsed.alert.id) : "";
+    if (parsed.ok && this.delivered) {
+      // A copy that comes while another copy is with the target (say, redelivered after a lost
+      // connection) waits for that attempt's outcome rather than race it.
+      await this.sending.get(id);
+      if (this.delivered.seen(id)) {
+        metrics.duplicates.inc(this.labels);
+        log.debug("duplicate of a delivered alert; acked without sending", { id: parsed.alert.id });
+        this.ack(w, msg);
+        return;
+      }
+    }
     let result: Outcome | Invalid;
     if (!parsed.ok) {
       result = { kind: "invalid", reason: parsed.reason };
       metrics.failed.inc({ ...this.labels, kind: "invalid" });
     } else {
       const t0 = performance.now();
+      let settle!: () => void;
+      if (this.delivered) this.sending.set(id, new Promise<void>((r) => (settle = r)));
       try {
         result = await adapter.send(parsed.alert);
       } catch (e) {
@@ -291,12 +328,18 @@ export class Consumer {
       }
       metrics.targetDuration.observe({ ...this.labels, outcome: result.kind }, (performance.now() - t0) / 1000);
       if (result.kind === "delivered") {
+        // Before the ack: a redelivery because the ack was lost is caught too.
+        this.delivered?.remember(id);
         metrics.delivered.inc(this.labels);
         const age = (Date.now() - Date.parse(parsed.alert.timestamp)) / 1000;
         metrics.latency.observe(this.labels, Math.max(0, age));
       } else {
         metrics.failed.inc({ ...this.labels, kind: result.kind });
         result = { ...result, reason: redactor.redact(result.reason) };
+      }
+      if (this.delivered) {
+        this.sending.delete(id);
+        settle();
       }
     }
     const alertFields: Record<string, string> = parsed.ok ? { id: parsed.alert.id, severity: parsed.alert.severity } : {};
@@ -353,6 +396,19 @@ export class Consumer {
       // Channel closed: the broker requeued it already.
     }
   }
+}
+
+/** `host:port` of a node URL, for logs (never the credentials). */
+function nodeOf(url: string): string {
+  const u = new URL(url);
+  return u.port ? `${u.hostname}:${u.port}` : u.hostname;
+}
+
+/** The URL with `heartbeat` set, unless the URL sets it itself. */
+function withHeartbeat(url: string, seconds: number): string {
+  const u = new URL(url);
+  if (!u.searchParams.has("heartbeat")) u.searchParams.set("heartbeat", String(seconds));
+  return u.toString();
 }
 
 /** The original's properties on the copy, persistent, with `headers`. */

@@ -32,7 +32,7 @@ export class Dispatcher {
     opts: DispatcherOptions = {},
   ) {
     const redactor = new Redactor();
-    redactor.addUrl(config.amqpUrl);
+    for (const u of config.amqpUrls) redactor.addUrl(u);
     for (const s of config.secrets) redactor.addUrl(s);
     this.log = createLogger({ level: config.logLevel, write: opts.writeLog, redactor }, { channel: config.channel });
     this.metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });

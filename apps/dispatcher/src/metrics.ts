@@ -24,6 +24,8 @@ export interface Metrics {
   readonly reconnects: Counter<"channel">;
   /** Republishes (retry, park) the broker did not confirm; the alert is requeued. */
   readonly publishFailures: Counter<"channel" | "exchange">;
+  /** Deliveries of an alert this dispatcher had delivered already (acked, not sent again). */
+  readonly duplicates: Counter<"channel">;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -67,6 +69,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "warren_dispatcher_publish_failures_total",
       help: "Retry or park publishes the broker did not confirm (the alert is requeued).",
       labelNames: ["channel", "exchange"],
+      registers,
+    }),
+    duplicates: new Counter({
+      name: "warren_dispatcher_duplicates_total",
+      help: "Copies of an alert delivered already within the de-duplication window (acked, not sent again).",
+      labelNames: ["channel"],
       registers,
     }),
   };

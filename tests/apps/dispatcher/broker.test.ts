@@ -198,14 +198,18 @@ describe("dispatcher on a real broker", () => {
     });
   });
 
-  it("acknowledges an alert only once the target accepted it: cut off before the ack, it comes again", async () => {
+  /**
+   * The first attempt of `id` is answered (200) only after the dispatcher's connection is cut;
+   * resolves with the dispatcher's metrics once the broker's redelivery has been handled.
+   */
+  async function cutBeforeAck(id: string, extra: Record<string, string>): Promise<string> {
     let release!: () => void;
     const cut = new Promise<void>((r) => (release = r));
-    // The first attempt is answered (200) only after the connection is cut; the next at once.
-    answer = (_req, id) => (id === "slow-1" && requestsFor("slow-1").length === 1 ? { status: 200, after: cut } : { status: 200 });
+    answer = (_req, i) => (i === id && requestsFor(id).length === 1 ? { status: 200, after: cut } : { status: 200 });
+    let m = "";
     await withDispatcher(async (d) => {
-      await vh.publish([alert({ id: "slow-1" })]);
-      await until("the target to be called", () => requestsFor("slow-1").length === 1);
+      await vh.publish([alert({ id })]);
+      await until("the target to be called", () => requestsFor(id).length === 1);
       // Cut the dispatcher's connection while the target is still answering: had the delivery been
       // acked on receipt, the broker would not deliver it again. Found by its client-provided
       // name: the management API lists connections late, and may still list earlier tests' ones.
@@ -216,24 +220,57 @@ describe("dispatcher on a real broker", () => {
         return mine.length > 0;
       });
       assert.equal(mine.length, 1);
-      const lost = () => logs.messages("warn").filter((m) => m === "lost the broker connection").length;
+      const lost = () => logs.messages("warn").filter((msg) => msg === "lost the broker connection").length;
       const lostBefore = lost();
       await broker.mgmtJson(`/api/connections/${encodeURIComponent(mine[0].name)}`, { method: "DELETE" });
       await until("the dispatcher to notice", () => lost() === lostBefore + 1);
       release();
-      await until("the alert to come again", () => requestsFor("slow-1").length === 2);
       await until("the dispatcher to consume again", () => d.ready);
+      await until("the redelivery handled", async () => {
+        m = await metrics(d);
+        return requestsFor(id).length === 2 || metricValue(m, "warren_dispatcher_duplicates_total", { channel: "sms" }) === 1;
+      });
       await until("the queue to settle", settled(d));
       await new Promise((r) => setTimeout(r, 300));
-      // Accepted twice (the first ack was lost with the connection): at least once, as promised.
-      assert.equal(requestsFor("slow-1").length, 2);
-      // What happens to the first attempt's late answer depends on how far amqplib got in closing
-      // the channel when it arrives (a failed ack, logged or not; counted as delivered or not):
-      // the contract is the redelivery above, one reconnection, and the redelivered attempt counted.
-      const m = await metrics(d);
+      m = await metrics(d);
       assert.equal(metricValue(m, "warren_dispatcher_reconnects_total", { channel: "sms" }), 1);
-      assert.ok([1, 2].includes(metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" })));
-    });
+    }, extra);
+    return m;
+  }
+
+  it("acknowledges an alert only once the target accepted it: cut off before the ack, it comes again", async () => {
+    // Without de-duplication the redelivered copy goes to the target again: at least once.
+    const m = await cutBeforeAck("slow-1", { WARREN_DEDUPE_WINDOW: "0" });
+    assert.equal(requestsFor("slow-1").length, 2);
+    // What happens to the first attempt's late answer depends on how far amqplib got in closing
+    // the channel when it arrives (a failed ack, logged or not; counted as delivered or not):
+    // the contract is the redelivery above, one reconnection, and the redelivered attempt counted.
+    assert.ok([1, 2].includes(metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" })));
+  });
+
+  it("does not send the broker's redelivery of an alert the target accepted (de-duplication)", async () => {
+    // (A target timeout longer than the cut takes: the first attempt must end delivered.)
+    const m = await cutBeforeAck("slow-2", { WARREN_TARGET_TIMEOUT: "60s" });
+    // The broker did deliver it again (it was not acked before the target answered)...
+    assert.equal(metricValue(m, "warren_dispatcher_duplicates_total", { channel: "sms" }), 1);
+    // ...and the dispatcher knew the target had accepted it: one request, one delivery.
+    assert.equal(requestsFor("slow-2").length, 1);
+    assert.equal(metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" }), 1);
+  });
+
+  it("sends a copy of an alert it delivered already only once, and gets past a node that refuses connections", async () => {
+    answer = () => ({ status: 200 });
+    // The first "node" refuses connections: the dispatcher goes on to the next URL.
+    const dead = vh.consumerUrl.replace(/@[^/]+\//, "@127.0.0.1:1/");
+    await withDispatcher(async (d) => {
+      await vh.publish([alert({ id: "dup-1" })]);
+      await until("the first copy delivered", () => requestsFor("dup-1").length === 1);
+      await vh.publish([alert({ id: "dup-1" }), alert({ id: "dup-2" })]);
+      await until("the queues to settle", settled(d));
+      await until("dup-2 delivered", () => requestsFor("dup-2").length === 1);
+      assert.equal(requestsFor("dup-1").length, 1);
+      assert.equal(metricValue(await metrics(d), "warren_dispatcher_duplicates_total", { channel: "sms" }), 1);
+    }, { WARREN_AMQP_URL: `${dead},${vh.consumerUrl}` });
   });
 
   it("reports health at once and readiness only while consuming", async () => {

@@ -16,6 +16,7 @@ const errorsOf = (env: Record<string, string>) => {
   assert.equal(r.ok, false, "expected the configuration to be refused");
   return r.ok ? [] : r.errors;
 };
+const withoutUrl = () => Object.fromEntries(Object.entries(base).filter(([k]) => k !== "WARREN_AMQP_URL"));
 const configOf = (env: Record<string, string>) => {
   const r = parseConfig(env);
   if (!r.ok) assert.fail(`expected a valid configuration, got:\n${r.errors.join("\n")}`);
@@ -37,7 +38,9 @@ describe("dispatcher configuration", () => {
     assert.deepEqual(
       { ...config, target: { ...config.target, url: String((config.target as { url: URL }).url) } },
       {
-        amqpUrl: AMQP,
+        amqpUrls: [AMQP],
+        heartbeatSeconds: 15,
+        dedupe: { maxEntries: 10_000, maxAgeMs: 600_000 },
         channel: "sms",
         queue: "alerts.sms",
         prefetch: 10,
@@ -119,6 +122,20 @@ describe("dispatcher configuration", () => {
     assert.deepEqual(errors, ["WARREN_AMQP_URL: is not a valid URL (amqp://user:password@host:5672/vhost)"]);
   });
 
+  it("takes every node of the cluster, separated by commas or new lines, each one a secret", () => {
+    const nodes = ["amqp://u:p1@rabbit-1:5672/alerting", "amqp://u:p1@rabbit-2:5672/alerting", "amqps://u:p1@rabbit-3:5671/alerting"];
+    const { config } = configOf({ ...withoutUrl(), WARREN_AMQP_URL_FILE: file("urls", `${nodes[0]},${nodes[1]}\n${nodes[2]}\n`) });
+    assert.deepEqual(config.amqpUrls, nodes);
+    for (const n of nodes) assert.ok(config.secrets.includes(n), n);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: `${nodes[0]},http://x/` }), [
+      "WARREN_AMQP_URL: must be an amqp:// or amqps:// URL, not http:// (URL 2 of 2)",
+    ]);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: " , " }), ["WARREN_AMQP_URL: lists no URL"]);
+    assert.deepEqual(errorsOf({ ...base, WARREN_HEARTBEAT: "1500ms" }), [
+      "WARREN_HEARTBEAT: must be a whole number of seconds (AMQP counts heartbeats in seconds)",
+    ]);
+  });
+
   it("reads secrets from files, without the trailing newline", () => {
     const { config } = configOf({
       WARREN_AMQP_URL_FILE: file("amqp-url", `${AMQP}\n`),
@@ -126,7 +143,7 @@ describe("dispatcher configuration", () => {
       WARREN_GATEWAY_URL_FILE: file("gateway-url", "https://voice.example/call?key=k3y-in-url\n"),
       WARREN_GATEWAY_TOKEN_FILE: file("token", "t0ken-value\n"),
     });
-    assert.equal(config.amqpUrl, AMQP);
+    assert.deepEqual(config.amqpUrls, [AMQP]);
     assert.deepEqual(config.target, { kind: "phone", url: new URL("https://voice.example/call?key=k3y-in-url"), template: DEFAULT_TEMPLATE, token: "t0ken-value" });
     assert.deepEqual(config.secrets, [AMQP, "https://voice.example/call?key=k3y-in-url", "t0ken-value"]);
   });

@@ -47,7 +47,9 @@ describe("DockerCluster", async () => {
     ]);
     for (const c of containers.slice(1)) assert.deepEqual(files(c)["/etc/rabbitmq/rabbitmq.conf"], first["/etc/rabbitmq/rabbitmq.conf"]);
     assert.match(first["/etc/rabbitmq/rabbitmq.conf"], /^cluster_formation\.classic_config\.nodes\.3 = rabbit@warren-test-rabbit-3$/m);
-    assert.match(first["/run/warren/start.sh"], /^exec runuser -u rabbitmq -- env HOME=\/var\/lib\/rabbitmq rabbitmq-server$/m);
+    assert.match(first["/run/warren/start.sh"], /^exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env HOME=\/var\/lib\/rabbitmq rabbitmq-server$/m);
+    // Installed once, then found installed on every restart of the container.
+    assert.match(first["/run/warren/start.sh"], /^if \[ -f \/run\/warren\/erlang.cookie \]; then install .* && rm -f \/run\/warren\/erlang.cookie; fi; \[ -s \/var\/lib\/rabbitmq\/.erlang.cookie \]/m);
     assert.match(first["/run/warren/start.sh"], /^chown rabbitmq:rabbitmq \/data\/rabbitmq\/mnesia \/data\/rabbitmq\/log$/m);
   });
 
@@ -80,7 +82,8 @@ describe("DockerCluster", async () => {
     assert.equal(d.uploads["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
     const uploads = Object.fromEntries((d.uploads.value as { file: string; content: string }[]).map((u) => [u.file, u.content]));
     assert.deepEqual(Object.keys(uploads).sort(), ["/run/secrets/warren/amqp-url", "/run/secrets/warren/signing-secret", "/run/secrets/warren/webhook-url"]);
-    assert.equal(uploads["/run/secrets/warren/amqp-url"], "amqp://alerts-consumer-dingtalk:generated-warren%3Apassword%3Aalerts-consumer-dingtalk@warren-test-rabbit-1:5672/alerting");
+    // Every node, one per line: the dispatcher rotates over them when it reconnects.
+    assert.equal(uploads["/run/secrets/warren/amqp-url"], [1, 2, 3].map((i) => `amqp://alerts-consumer-dingtalk:generated-warren%3Apassword%3Aalerts-consumer-dingtalk@warren-test-rabbit-${i}:5672/alerting`).join("\n"));
   });
 
   it("points the topology at node 1's management port with the generated admin", async () => {
