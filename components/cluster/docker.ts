@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../config/schema";
 import { type ClusterOutputs, clusterCredentials } from "./credentials";
 import { quantityToBytes } from "./quantity";
-import { CONFIG_DIR, DEFAULT_PORTS, RABBITMQ_HOME, type DockerRuntime, dockerNodeNames, renderConfigFiles } from "./render";
+import { STAGING, startScript, watchdogScript } from "./docker-start";
+import { CONFIG_DIR, DEFAULT_PORTS, type DockerRuntime, dockerNodeNames, renderConfigFiles } from "./render";
 import type { ClusterSpec } from "./schema";
 
 export interface DockerClusterArgs {
@@ -29,8 +30,6 @@ export interface DockerClusterArgs {
   readonly adminUsername?: string;
 }
 
-/** Where uploaded secrets wait before the start script installs them with the right owner. */
-const STAGING = "/run/warren";
 
 export class DockerCluster extends pulumi.ComponentResource implements ClusterOutputs {
   public readonly amqpEndpoint: pulumi.Output<string>;
@@ -67,24 +66,8 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this });
     const volumeOpts = { parent: this, retainOnDelete: args.retainVolumes ?? false };
 
-    // Root only long enough to give the relocated folders (fresh volumes are root-owned) and the
-    // cookie to the rabbitmq user (a node whose data folder it cannot write crashes at boot).
-    // The staged secrets are moved into place on the container's first start; every later start
-    // (docker restart, a crash, a host reboot) finds them installed, so the node always comes
-    // back. Then RabbitMQ replaces the shell as the rabbitmq user (setpriv execs, unlike runuser,
-    // which forks and kills its child 2 s after SIGTERM): `docker stop` reaches rabbitmq-server,
-    // whose SIGTERM handler stops the node cleanly within the stop timeout.
-    const start = [
-      "set -e",
-      `chown rabbitmq:rabbitmq ${spec.dataDir} ${spec.logDir}`,
-      ...[
-        [`${STAGING}/erlang.cookie`, `${RABBITMQ_HOME}/.erlang.cookie`],
-        [`${STAGING}/definitions.json`, `${CONFIG_DIR}/definitions.json`],
-      ].map(([staged, target]) =>
-        `if [ -f ${staged} ]; then install -o rabbitmq -g rabbitmq -m 600 ${staged} ${target} && rm -f ${staged}; fi; ` +
-        `[ -s ${target} ] || { echo "warren: ${target} is missing" >&2; exit 1; }`),
-      `exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env HOME=${RABBITMQ_HOME} rabbitmq-server`,
-    ].join("\n");
+    const start = startScript(spec);
+    const watchdog = watchdogScript(spec, hostnames);
 
     const containers = hostnames.map((host, i) => {
       const data = new docker.Volume(`${host}-data`, { name: `${host}-data`, labels }, volumeOpts);
@@ -107,6 +90,7 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
           { file: `${STAGING}/erlang.cookie`, content: creds.cookie.apply((c) => c.content) },
           { file: `${STAGING}/definitions.json`, content: creds.definitions.apply((d) => d.content) },
           { file: `${STAGING}/start.sh`, content: start },
+          { file: `${STAGING}/watchdog.sh`, content: watchdog },
         ],
         // Run by sh: the provider's uploads carry no mode bits (the SDK's `executable` is ignored).
         entrypoints: ["sh", `${STAGING}/start.sh`],

@@ -114,6 +114,8 @@ export function renderRabbitmqConf(spec: ClusterSpec, runtime: ClusterRuntime, n
     dockerNodeNames(runtime).forEach((name, i) => lines.push(`cluster_formation.classic_config.nodes.${i + 1} = ${name}`));
   }
   lines.push("cluster_partition_handling = pause_minority");
+  // How soon a lost peer is noticed (and its queues' leaders re-elected): see schema.ts.
+  lines.push(`net_ticktime = ${spec.netTicktime}`);
   // Quorum queue leaders spread over the nodes as queues are declared, not all on the node the
   // topology is declared through (3.10's name; 3.12+ call it "balanced").
   lines.push("queue_leader_locator = least-leaders");

@@ -80,6 +80,14 @@ export const clusterSchema = z
      * @default 1.5
      */
     diskFreeLimit: z.union([z.number().gt(0), absolute]).default(1.5),
+    /**
+     * Erlang's net tick time, seconds: a peer that stops answering (frozen, cut off) is declared
+     * down after 0.75 to 1.25 of it, and only then do the quorum queues it led elect new
+     * leaders; until then alerts for them wait. RabbitMQ's default is 60; 15 notices a lost node
+     * within 11-19 s. Below 10 a busy network or a long GC pause can split a healthy cluster.
+     * @default 15
+     */
+    netTicktime: z.number().int().min(5).max(600).default(15),
     /** Persistent volumes. @default {data: {size: "10Gi"}, logs: {size: "2Gi"}} */
     storage: z
       .object({

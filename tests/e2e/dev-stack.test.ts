@@ -63,10 +63,12 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
     await dev.sink.resetStarts();
   });
 
-  it("spreads the channel queues' leaders over the nodes, and the dispatchers' connections too", async (t) => {
-    const leaders = (await dev.queues()).filter((q) => CHANNELS.some((c) => q.name === `alerts.${c}`)).map((q) => q.leader!);
-    t.diagnostic(`leaders: ${JSON.stringify(leaders)}`);
-    assert.equal(new Set(leaders).size, 3, `the 6 channel queues lead on every node: ${JSON.stringify(leaders)}`);
+  it("spreads the quorum queues' leaders over the nodes (least-leaders)", async (t) => {
+    const leaders = (await dev.queues()).filter((q) => q.type === "quorum").map((q) => q.leader!);
+    const per = dev.nodes.map((c) => leaders.filter((l) => l === `rabbit@${c}`).length);
+    t.diagnostic(`quorum queue leaders per node: ${JSON.stringify(per)} of ${leaders.length}`);
+    // Each new queue's leader goes to the node leading the fewest (declared a few at a time).
+    assert.ok(Math.min(...per) >= Math.floor(leaders.length / 3) - 1, JSON.stringify(per));
     await dev.healthy();
   });
 

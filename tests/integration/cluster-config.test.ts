@@ -52,6 +52,7 @@ const KEYS = [
   "disk_free_limit",
   "load_definitions",
   "loopback_users",
+  "net_ticktime",
   "queue_leader_locator",
   "tcp_config",
   "tcp_listeners",
@@ -122,6 +123,7 @@ describe("RabbitMQ 3.10.8 accepts the rendered node files", () => {
     assert.deepEqual(mapConfig(path.join(configDir, "rabbitmq.conf"), plugins), {
       code: 0,
       lines: [
+        "kernel.net_ticktime = 15",
         "rabbit.auth_mechanisms = ['AMQPLAIN','PLAIN']",
         'rabbit.cluster_formation = [{peer_discovery_backend,rabbit_peer_discovery_k8s},{peer_discovery_k8s,[{k8s_host,"kubernetes.default"},{k8s_service_name,"warren-nodes"},{k8s_address_type,hostname},{k8s_hostname_suffix,".warren-nodes.rabbitmq"}]},{node_cleanup,[{cleanup_only_log_warning,true}]}]',
         "rabbit.cluster_partition_handling = pause_minority",
@@ -145,6 +147,7 @@ describe("RabbitMQ 3.10.8 accepts the rendered node files", () => {
     assert.deepEqual(mapConfig(path.join(configDir, "rabbitmq.conf"), plugins), {
       code: 0,
       lines: [
+        "kernel.net_ticktime = 15",
         "rabbit.auth_mechanisms = ['AMQPLAIN','PLAIN']",
         "rabbit.cluster_formation = [{peer_discovery_backend,rabbit_peer_discovery_classic_config}]",
         // cuttlefish collects numbered keys last first; classic_config gives the order no meaning.

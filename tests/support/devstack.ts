@@ -269,7 +269,7 @@ export function prepareDocker(): void {
 /** Removes this network's containers, volumes and the network itself, whatever is left. */
 export function cleanupDocker(network: string): void {
   const leftovers = docker("ps", "-aq", "--filter", `name=${network}`).split("\n").filter(Boolean);
-  if (leftovers.length) docker("rm", "-f", ...leftovers);
+  if (leftovers.length) docker("rm", "-f", "-v", ...leftovers);
   for (const v of docker("volume", "ls", "-q", "--filter", `name=${network}`).split("\n").filter(Boolean)) docker("volume", "rm", "-f", v);
   if (docker("network", "ls", "-q", "--filter", `name=${network}`)) docker("network", "rm", network);
 }

@@ -43,7 +43,7 @@ describe("DockerCluster", async () => {
     const first = files(containers[0]);
     assert.deepEqual(Object.keys(first).sort(), [
       "/etc/rabbitmq/enabled_plugins", "/etc/rabbitmq/rabbitmq-env.conf", "/etc/rabbitmq/rabbitmq.conf",
-      "/run/warren/definitions.json", "/run/warren/erlang.cookie", "/run/warren/start.sh",
+      "/run/warren/definitions.json", "/run/warren/erlang.cookie", "/run/warren/start.sh", "/run/warren/watchdog.sh",
     ]);
     for (const c of containers.slice(1)) assert.deepEqual(files(c)["/etc/rabbitmq/rabbitmq.conf"], first["/etc/rabbitmq/rabbitmq.conf"]);
     assert.match(first["/etc/rabbitmq/rabbitmq.conf"], /^cluster_formation\.classic_config\.nodes\.3 = rabbit@warren-test-rabbit-3$/m);

@@ -34,6 +34,7 @@ describe("warren:cluster defaults", () => {
       plugins: [],
       memoryHighWatermark: 0.6,
       diskFreeLimit: 1.5,
+      netTicktime: 15,
       storage: { data: { size: "10Gi" }, logs: { size: "2Gi" } },
       resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
       management: { allowedCidrs: [] },
