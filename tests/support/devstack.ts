@@ -4,20 +4,20 @@
 // container, the sink's record, the management API through any running node, and the cluster's
 // health (every node running, every quorum queue with all its members online).
 import { execFileSync } from "node:child_process";
-import * as net from "node:net";
 import * as path from "node:path";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { loadWarrenSpec } from "../../components/config/spec";
 import { readStackConfig } from "../../components/config/stack-file";
 import { RoutingTable } from "../../components/topology/routing";
 import { type TestProject, testProject } from "./engine";
+import { isFree, sleep } from "./processes";
 import { PROJECT_DIR } from "./program";
 
 export const SEVERITIES = ["info", "warning", "error", "critical"] as const;
 export const CHANNELS = ["wechat", "wecom", "dingtalk", "email", "sms", "phone"] as const;
 export const VHOST = "alerting";
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 export function sh(cmd: string, args: string[], timeoutMs = 120_000): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs }).trim();
@@ -29,14 +29,9 @@ export const docker = (...args: string[]) => sh("docker", args);
  * outgoing connection cannot take one between this check and Docker publishing it.
  */
 export async function freeRange(n: number): Promise<number> {
-  const free = (p: number) =>
-    new Promise<boolean>((r) => {
-      const s = net.createServer().once("error", () => r(false));
-      s.listen({ port: p, host: "127.0.0.1", exclusive: true }, () => s.close(() => r(true)));
-    });
   for (;;) {
     const p = 20000 + Math.floor(Math.random() * 12000);
-    const ok = await Promise.all(Array.from({ length: n }, (_, i) => free(p + i)));
+    const ok = await Promise.all(Array.from({ length: n }, (_, i) => isFree(p + i)));
     if (ok.every(Boolean)) return p;
   }
 }

@@ -174,29 +174,26 @@ function partition(ctx: FaultContext, container: string, on: boolean): void {
 }
 
 
+/** `docker <how> <target>`, 5 s down, `docker start`, and back in the cluster. */
+async function downAndUp(ctx: FaultContext, how: string[]): Promise<void> {
+  const node = ctx.target!;
+  docker(...how, node);
+  await sleep(5000);
+  docker("start", node);
+  await rejoined(ctx, node);
+}
+
 /** The cases of the matrix, in order. */
 export const FAULT_CASES: readonly FaultCase[] = [
   {
     name: "stop the primary node, start it again",
     aim: primary,
-    async fault(ctx) {
-      const node = ctx.target!;
-      docker("stop", "-t", "60", node);
-      await sleep(5000);
-      docker("start", node);
-      await rejoined(ctx, node);
-    },
+    fault: (ctx) => downAndUp(ctx, ["stop", "-t", "60"]),
   },
   {
     name: "kill the primary node, start it again",
     aim: primary,
-    async fault(ctx) {
-      const node = ctx.target!;
-      docker("kill", node);
-      await sleep(5000);
-      docker("start", node);
-      await rejoined(ctx, node);
-    },
+    fault: (ctx) => downAndUp(ctx, ["kill"]),
   },
   {
     name: "partition a node from its peers for longer than the net tick time",
