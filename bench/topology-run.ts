@@ -1,7 +1,7 @@
 // One benchmark measurement, run in a fresh process so peak memory belongs to this size alone:
 // `node bin/bench/topology-run.js N` prints {objects, validateMs, constructMs, peakRssMiB} as JSON.
 import { parseWarrenConfig } from "../components/config/spec";
-import { tuneForLargeStacks } from "../components/runtime-tuning";
+import { tuneForLargeStacks } from "../components/platform/tuning";
 import { installMocks, settle } from "../tests/support/mocks";
 
 /** A config of about `n` broker objects, in the proportions of a real deployment. */

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { durationMs } from "../apps/dispatcher/src/env";
 import { AlertProducer, type AlertInput, DEFAULT_SEVERITIES, PublishError, prepareAlert, redactUrl } from "../apps/producer/src/producer";
-import type { Io } from "./warren";
+import type { Io } from "./io";
 
 export const PASSWORD_ENV = "WARREN_AMQP_PASSWORD";
 

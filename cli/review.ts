@@ -1,14 +1,14 @@
 // `warren diff` and `warren graph`: what a change does to a stack's topology and alert routing,
-// and the topology as a diagram. Thin: reading and parsing here, the logic in components/review.
+// and the topology as a diagram. Thin: reading and parsing here, the logic in review/.
 import { parseArgs } from "util";
-import { formatIssue } from "../components/config/issues";
+import { formatIssue } from "../components/core/issues";
 import { type WarrenSpec, parseWarrenConfig } from "../components/config/spec";
 import { readStackConfig } from "../components/config/stack-file";
-import { BaseError, loadBase } from "../components/review/git";
-import { mermaidGraph } from "../components/review/graph";
-import { markdownReport, textReport } from "../components/review/report";
-import { exitCode, reviewChange } from "../components/review/review";
-import type { Io } from "./warren";
+import { BaseError, loadBase } from "./git";
+import { mermaidGraph } from "../review/graph";
+import { markdownReport, textReport } from "../review/report";
+import { exitCode, reviewChange } from "../review/review";
+import type { Io } from "./io";
 
 export const DIFF_USAGE = `usage: warren diff [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]
   Compares Pulumi.<NAME>.yaml in the working tree with the same file at the base: by default the

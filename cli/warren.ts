@@ -8,12 +8,13 @@
 //   warren alert    --url amqp://USER@HOST/VHOST [--url ...] --severity S --title T [...]   (cli/alert.ts)
 import { parseArgs } from "util";
 import { alertRoutes, formatRoutes } from "../components/alerting/matrix";
-import { formatIssue } from "../components/config/issues";
+import { formatIssue } from "../components/core/issues";
 import { type WarrenSpec, parseWarrenConfig } from "../components/config/spec";
 import { readStackConfig } from "../components/config/stack-file";
 import { RoutingError, RoutingTable } from "../components/topology/routing";
 import type { ArgValue } from "../components/topology/spec";
 import { alertCommand } from "./alert";
+import type { Io } from "./io";
 import { diffCommand, graphCommand } from "./review";
 
 const USAGE = `usage:
@@ -29,11 +30,6 @@ The stack file is Pulumi.<NAME>.yaml in the current folder (default stack: dev).
 
 /** A failure the user can act on: printed without a stack trace, exit code 1. */
 class UsageError extends Error {}
-
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
 
 function loadSpec(values: { stack?: string; file?: string }, io: Io): WarrenSpec | undefined {
   if (values.stack && values.file) throw new UsageError("give --stack or --file, not both");

@@ -2,7 +2,7 @@
 // silently ignores settings for rules that do not exist (a typo would switch nothing on).
 // `node bin/policies/config-check.js FILE...` exits 1 with every problem, one per line.
 import { readFileSync } from "fs";
-import { suggest } from "../components/config/issues";
+import { suggest } from "../components/core/issues";
 import { RULES, type Rule } from "./rules";
 
 const LEVELS = ["advisory", "mandatory", "remediate", "disabled"];

@@ -2,8 +2,8 @@
 // hold tokens (webhook URLs, gateway tokens, SMTP passwords) are secrets: set the whole key with
 // `pulumi config set --secret --path warren:consumers.channels.sms.target.token ...`.
 import { z } from "zod";
-import { imagePinIssue } from "../cluster/schema";
-import { secretValue } from "../config/secret";
+import { pinnedImage } from "../core/images";
+import { secretValue } from "../core/secret";
 
 export const CHANNEL_KINDS = ["wecom", "dingtalk", "wechat", "email", "sms", "phone"] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
@@ -60,13 +60,7 @@ const channel = z
 export const consumersSchema = z
   .object({
     /** The dispatcher image (this project's apps/dispatcher, or your own with the same contract); pinned. */
-    image: z
-      .string()
-      .superRefine((v, ctx) => {
-        const why = imagePinIssue(v);
-        if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be pinned to a version tag or a digest: ${JSON.stringify(v)} ${why}` });
-      })
-      .default("warren/dispatcher:0.1.0"),
+    image: pinnedImage("warren/dispatcher:0.1.0").default("warren/dispatcher:0.1.0"),
     /** Kubernetes namespace of the consumers. @default the cluster's */
     namespace: z.string().optional(),
     /** Defaults for every channel. */

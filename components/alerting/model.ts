@@ -1,8 +1,8 @@
 // The alerting platform's model: severities, channels, the names of the broker objects that carry
 // alerts, and the routing-key convention producers use (documented in README, "Routing keys").
-import type { ConfigIssue } from "../config/issues";
-import { show, suggest } from "../config/issues";
-import type { AlertingConfig } from "../config/schema";
+import type { ConfigIssue } from "../core/issues";
+import { show, suggest } from "../core/issues";
+import type { AlertingConfig } from "./schema";
 
 export const DEFAULT_SEVERITIES = ["info", "warning", "error", "critical"] as const;
 

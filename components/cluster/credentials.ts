@@ -3,7 +3,7 @@
 // only a salted hash of that password (see definitions.ts).
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { GeneratedPassword } from "../topology/password";
+import { GeneratedPassword } from "../core/password";
 import { type RenderedFile, renderErlangCookie } from "./render";
 import { hashPassword, renderDefinitions } from "./definitions";
 

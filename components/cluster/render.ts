@@ -35,6 +35,9 @@ export interface NodePorts {
 /** RabbitMQ's standard ports; what both runtimes use, since each node has its own address. */
 export const DEFAULT_PORTS: NodePorts = { amqp: 5672, management: 15672, prometheus: 15692, distribution: 25672 };
 
+/** Erlang's port mapper, where nodes look each other's distribution port up (fixed by Erlang). */
+export const EPMD_PORT = 4369;
+
 /** Where the image looks for its configuration (RABBITMQ_CONFIG_FILE etc. default there). */
 export const CONFIG_DIR = "/etc/rabbitmq";
 /** HOME of the rabbitmq user in the official image and Debian's package: the cookie lives here. */
@@ -105,7 +108,7 @@ export function renderRabbitmqConf(spec: ClusterSpec, runtime: ClusterRuntime, n
     lines.push("cluster_formation.k8s.host = kubernetes.default");
     lines.push("cluster_formation.k8s.address_type = hostname");
     lines.push(`cluster_formation.k8s.service_name = ${runtime.serviceName}`);
-    lines.push(`cluster_formation.k8s.hostname_suffix = .${runtime.serviceName}.${runtime.namespace}`);
+    lines.push(`cluster_formation.k8s.hostname_suffix = ${kubernetesSuffix(runtime)}`);
     // A node that left is reported, never removed from the cluster by discovery. (The key
     // belongs to rabbitmq_peer_discovery_common, which classic_config does not load.)
     lines.push("cluster_formation.node_cleanup.only_log_warning = true");
@@ -191,7 +194,7 @@ export function renderRabbitmqEnvConf(spec: ClusterSpec, runtime: ClusterRuntime
   } else if (runtime.kind === "kubernetes") {
     // Fully qualified, as peer discovery names peers: <pod hostname> + hostname_suffix.
     lines.push("USE_LONGNAME=true");
-    lines.push(`NODENAME=rabbit@\${HOSTNAME}.${runtime.serviceName}.${runtime.namespace}`);
+    lines.push(`NODENAME=rabbit@\${HOSTNAME}${kubernetesSuffix(runtime)}`);
   }
   lines.push("");
   return lines.join("\n");
@@ -227,6 +230,16 @@ export function renderErlangCookie(cookie: string, homeDir: string = RABBITMQ_HO
   if (!/^[\x21-\x7e]{20,255}$/.test(cookie))
     throw new Error("the Erlang cookie must be 20 to 255 printable ASCII characters without spaces (value not shown)");
   return { path: `${homeDir}/.erlang.cookie`, content: cookie, mode: 0o600 };
+}
+
+/** The domain after a Kubernetes pod's name in its node name: `.<service>.<namespace>`. */
+function kubernetesSuffix(runtime: KubernetesRuntime): string {
+  return `.${runtime.serviceName}.${runtime.namespace}`;
+}
+
+/** Full node names of a StatefulSet's pods (`<statefulSet>-<i>`), as their NODENAME makes them. */
+export function kubernetesNodeNames(runtime: KubernetesRuntime, statefulSet: string, replicas: number): string[] {
+  return Array.from({ length: replicas }, (_, i) => `rabbit@${statefulSet}-${i}${kubernetesSuffix(runtime)}`);
 }
 
 /** Full node names of a Docker runtime's node list. */

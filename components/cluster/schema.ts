@@ -1,28 +1,10 @@
 // The shape of `warren:cluster`: the RabbitMQ nodes warren runs itself (Kubernetes or Docker).
 // Strict like every warren schema; rules across fields are in validate.ts.
 import { z } from "zod";
+import { pinnedImage } from "../core/images";
 import { INFORMATION_UNIT } from "./units";
 
-/** Images must name a version: a tag other than `latest`, or a digest. */
-export function imagePinIssue(image: string): string | undefined {
-  const at = image.indexOf("@");
-  if (at >= 0) return /^sha256:[0-9a-f]{64}$/.test(image.slice(at + 1)) ? undefined : "has a malformed digest";
-  // A colon before the last slash belongs to a registry port (registry:5000/rabbitmq).
-  const colon = image.lastIndexOf(":");
-  const tag = colon > image.lastIndexOf("/") ? image.slice(colon + 1) : "";
-  if (tag === "") return "has no tag (Docker would pull \"latest\")";
-  if (tag === "latest") return "uses the moving tag \"latest\"";
-  return undefined;
-}
-
-const image = z.string().superRefine((value, ctx) => {
-  const why = imagePinIssue(value);
-  if (why)
-    ctx.addIssue({
-      code: z.ZodIssueCode.custom,
-      message: `must be pinned to a version tag or a digest, e.g. "rabbitmq:3.10.8-management": ${JSON.stringify(value)} ${why}`,
-    });
-});
+const image = pinnedImage("rabbitmq:3.10.8-management");
 
 const absolute = z
   .string()
@@ -152,5 +134,3 @@ export type ClusterConfig = z.input<typeof clusterSchema>;
 /** `warren:cluster` parsed, defaults applied; what validateCluster checks and the renderers take. */
 export type ClusterSpec = z.output<typeof clusterSchema>;
 
-// The rules across fields live in validate.ts; re-exported so config wiring needs one import.
-export { validateCluster, type PreviousCluster } from "./validate";

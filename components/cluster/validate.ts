@@ -1,8 +1,8 @@
 // The rules of `warren:cluster` that a schema cannot express: replica counts, Kubernetes
 // quantities, plugin names, paths RabbitMQ and its env file accept, PVCs that may only grow.
 import * as net from "node:net";
-import { type ConfigIssue, show, suggest } from "../config/issues";
-import type { Environment } from "../config/schema";
+import type { Environment } from "../core/environment";
+import { type ConfigIssue, show, suggest } from "../core/issues";
 import { KNOWN_PLUGINS, PEER_DISCOVERY_PREFIX } from "./plugins";
 import { compareQuantities, isPositiveQuantity, quantityToBytes } from "./quantity";
 import type { ClusterSpec } from "./schema";

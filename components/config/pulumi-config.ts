@@ -2,8 +2,7 @@
 // A bad config ends the program with every path-addressed error and no stack trace, before any
 // resource is registered.
 import * as pulumi from "@pulumi/pulumi";
-import { checkBroker } from "./broker-check";
-import { ConfigError } from "./issues";
+import { ConfigError } from "../core/issues";
 import { type BrokerSpec, type WarrenSpec, loadWarrenSpec } from "./spec";
 
 export interface ProgramConfig {
@@ -14,8 +13,6 @@ export interface ProgramConfig {
     readonly username: string;
     readonly password: pulumi.Output<string>;
     readonly insecure: boolean;
-    /** Checks reachability and credentials (not under mocks: it talks to the broker). */
-    readonly check: () => Promise<void>;
   };
   /** Explicit user passwords from `warren:passwords`, as secrets. */
   readonly passwords: Record<string, pulumi.Output<string>>;
@@ -30,9 +27,10 @@ export function readProgramConfig(): ProgramConfig {
     throw e;
   }
   const missing: string[] = [];
-  const broker: BrokerSpec | undefined = spec.broker;
+  // The cluster runtimes create the admin themselves (generated password).
+  const broker: BrokerSpec | undefined = spec.runtime === "external" ? spec.broker : undefined;
   if (spec.runtime !== "external") {
-    // The cluster runtimes create the admin themselves (generated password).
+    // nothing to check
   } else if (!broker) missing.push(`warren:broker: is required when warren:runtime is "external" (managementUrl, username, and a secret password)`);
   else if (broker.password === undefined)
     missing.push("warren:broker.password: is required (pulumi config set --secret --path warren:broker.password ...)");
@@ -52,7 +50,6 @@ export function readProgramConfig(): ProgramConfig {
       username: broker.username,
       insecure: broker.insecure,
       password: pulumi.secret(broker.password as string),
-      check: () => checkBroker({ ...broker, password: broker.password as string }),
     },
     passwords,
   };

@@ -1,29 +1,30 @@
 // The one place where raw `warren:*` config becomes the typed WarrenSpec: shape (zod), defaults,
-// alerting expansion, then the cross-object rules. Errors come back all at once, path-addressed.
-import type { ZodIssue } from "zod";
-import { type AlertingSpec, buildAlertingSpec } from "../alerting/model";
+// alerting expansion, then each domain's cross-object rules. Errors come back all at once,
+// path-addressed. The spec is a union by runtime, so each runtime's parts are there when needed.
 import { expandAlerting } from "../alerting/expand";
-import type { QueueType, TopologySpec } from "../topology/spec";
-import { validateTopology } from "../topology/validate";
-import { type ConfigIssue, ConfigError, show, suggest } from "./issues";
+import { type AlertingSpec, buildAlertingSpec } from "../alerting/model";
 import type { ConsumersConfig } from "../alerting/consumers-schema";
-import { validateConsumers } from "../alerting/dispatcher-env";
+import { validateConsumers } from "../alerting/consumer-plan";
 import { type ClusterSpec, clusterSchema } from "../cluster/schema";
 import { validateCluster } from "../cluster/validate";
+import type { Environment } from "../core/environment";
+import { type ConfigIssue, ConfigError, show, suggest } from "../core/issues";
+import { ADMIN_USER } from "../core/naming";
+import type { SecretInput } from "../core/secret";
+import { mergeTopologies, resolveTopology } from "../topology/resolve";
+import type { TopologySpec } from "../topology/spec";
+import { validateTopology } from "../topology/validate";
 import {
   type DockerConfig,
-  type Environment,
   type KubernetesConfig,
   type ParsedWarrenConfig,
   type Runtime,
   dockerSchema,
   warrenConfigSchema,
 } from "./schema";
+import { NAMESPACE, fromZod } from "./zod-issues";
 
-export const NAMESPACE = "warren";
-
-/** A secret as config holds it: decrypted (under the engine) or still encrypted (in a stack file). */
-export type SecretInput = string | { readonly secure: string };
+export { NAMESPACE } from "./zod-issues";
 
 export interface BrokerSpec {
   readonly managementUrl: string;
@@ -32,102 +33,40 @@ export interface BrokerSpec {
   readonly insecure: boolean;
 }
 
-export interface WarrenSpec {
+/** What every stack has, whatever its runtime. */
+interface SpecBase {
   readonly environment: Environment;
-  readonly runtime: Runtime;
-  /** The broker to manage (external runtime). */
-  readonly broker?: BrokerSpec;
-  /** The nodes warren runs itself (docker and kubernetes runtimes). */
-  readonly cluster?: ClusterSpec;
-  readonly docker?: DockerConfig;
-  readonly kubernetes?: KubernetesConfig;
-  /** The dispatcher deployments (docker and kubernetes runtimes). */
-  readonly consumers?: ConsumersConfig;
   readonly topology: TopologySpec;
   readonly alerting?: AlertingSpec;
   /** Users whose password comes from `warren:passwords` rather than being generated. */
   readonly passwords?: Readonly<Record<string, string>> | { readonly secure: string };
 }
 
-function formatPath(key: string, path: readonly (string | number)[]): string {
-  let out = `${NAMESPACE}:${key}`;
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : `.${p}`;
-  return out;
+/** A broker someone else runs; warren manages what lives inside it. */
+export interface ExternalStackSpec extends SpecBase {
+  readonly runtime: "external";
+  /** Required to run; a reviewer's tools validate a topology without it. */
+  readonly broker?: BrokerSpec;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "a list";
-  if (typeof v === "object") return "an object";
-  return `${typeof v} ${show(v)}`;
+/** The runtimes where warren runs the nodes and the dispatchers itself. */
+interface ClusterStackSpec extends SpecBase {
+  readonly cluster: ClusterSpec;
+  /** The dispatcher deployments. */
+  readonly consumers?: ConsumersConfig;
 }
 
-const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
-
-/** Turns one zod issue into path-addressed messages. */
-function fromZod(issue: ZodIssue, raw: Record<string, unknown>): ConfigIssue[] {
-  const [key, ...rest] = issue.path as (string | number)[];
-  if (key === undefined) {
-    if (issue.code === "unrecognized_keys")
-      return issue.keys.map((k) => ({
-        path: `${NAMESPACE}:${k}`,
-        message: `unknown config key${suggest(k, Object.keys(warrenConfigSchema.shape))}`,
-      }));
-    return [{ path: NAMESPACE, message: issue.message }];
-  }
-  const path = formatPath(String(key), rest);
-  switch (issue.code) {
-    case "unrecognized_keys": {
-      // Suggest from the keys the object does accept.
-      const known = knownKeysAt(issue.path as (string | number)[]);
-      return issue.keys.map((k) => ({ path: `${path}.${k}`, message: `unknown key${suggest(k, known)}` }));
-    }
-    case "invalid_type": {
-      const value = valueAt(raw, issue.path as (string | number)[]);
-      if (issue.received === "undefined") return [{ path, message: "is required" }];
-      return [{ path, message: `must be ${article(issue.expected)}, got ${describe(value)}` }];
-    }
-    case "invalid_enum_value":
-      return [
-        {
-          path,
-          message: `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(", ")}, got ${show(issue.received)}${suggest(String(issue.received), issue.options.map(String))}`,
-        },
-      ];
-    case "invalid_union": {
-      // Report the branch that got furthest rather than zod's "Invalid input".
-      const inner = issue.unionErrors.flatMap((e) => e.issues).filter((i) => i.code !== "invalid_type");
-      if (inner.length) return fromZod(inner[0], raw);
-      return [{ path, message: `has the wrong type (${describe(valueAt(raw, issue.path as (string | number)[]))})` }];
-    }
-    case "too_small":
-      if (issue.type === "string") return [{ path, message: issue.message === "must not be empty" ? issue.message : `must be at least ${issue.minimum} characters` }];
-      return [{ path, message: `must be at least ${issue.minimum}${issue.inclusive ? "" : " (exclusive)"}, got ${show(valueAt(raw, issue.path as (string | number)[]))}` }];
-    case "too_big":
-      return [{ path, message: `must be at most ${issue.maximum}, got ${show(valueAt(raw, issue.path as (string | number)[]))}` }];
-    default:
-      return [{ path, message: issue.message.replace(/^Expected integer, received float$/, "must be an integer") }];
-  }
+export interface DockerStackSpec extends ClusterStackSpec {
+  readonly runtime: "docker";
+  readonly docker: DockerConfig;
 }
 
-function valueAt(raw: Record<string, unknown>, path: readonly (string | number)[]): unknown {
-  let v: unknown = raw;
-  for (const p of path) v = v === null || typeof v !== "object" ? undefined : (v as Record<string, unknown>)[p];
-  return v;
+export interface KubernetesStackSpec extends ClusterStackSpec {
+  readonly runtime: "kubernetes";
+  readonly kubernetes: KubernetesConfig;
 }
 
-/** The keys the schema accepts for the object at `path`, for "did you mean" hints. */
-function knownKeysAt(path: readonly (string | number)[]): string[] {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let s: any = warrenConfigSchema;
-  for (const p of path) {
-    while (s && !s.shape && s._def) s = s._def.innerType ?? s._def.schema ?? s._def.type ?? (s._def.options?.find((o: { shape?: unknown }) => o.shape));
-    if (!s) return [];
-    s = typeof p === "number" ? s : s.shape?.[p];
-  }
-  while (s && !s.shape && s._def) s = s._def.innerType ?? s._def.schema ?? s._def.type;
-  return s?.shape ? Object.keys(s.shape) : [];
-}
+export type WarrenSpec = ExternalStackSpec | DockerStackSpec | KubernetesStackSpec;
 
 /**
  * Keeps the `warren:*` keys of a raw config map (full keys such as `warren:topology`), with
@@ -152,54 +91,6 @@ function tryJson(s: string): unknown {
     return s;
   }
 }
-
-function resolveQueueTypes(c: ParsedWarrenConfig): { topology: TopologySpec } {
-  const t = c.topology;
-  const vhostDefault = new Map(t.vhosts.map((v) => [v.name, v.defaultQueueType]));
-  const at = (kind: string) => (i: number) => `${NAMESPACE}:topology.${kind}[${i}]`;
-  return {
-    topology: {
-      vhosts: t.vhosts.map((v, i) => ({ ...v, path: at("vhosts")(i) })),
-      users: t.users.map((u, i) => ({ ...u, path: at("users")(i) })),
-      permissions: t.permissions.map((p, i) => ({ ...p, path: at("permissions")(i) })),
-      topicPermissions: t.topicPermissions.map((p, i) => ({ ...p, path: at("topicPermissions")(i) })),
-      exchanges: t.exchanges.map((x, i) => ({ ...x, arguments: x.arguments as never, path: at("exchanges")(i) })),
-      queues: t.queues.map((q, i) => {
-        const fromArg = q.arguments["x-queue-type"];
-        const type = (q.type ??
-          (typeof fromArg === "string" && ["classic", "quorum", "stream"].includes(fromArg) ? fromArg : undefined) ??
-          vhostDefault.get(q.vhost) ??
-          "classic") as QueueType;
-        return { ...q, type, arguments: q.arguments as never, path: at("queues")(i) };
-      }),
-      bindings: t.bindings.map((b, i) => ({ ...b, arguments: b.arguments as never, path: at("bindings")(i) })),
-      policies: t.policies.map((p, i) => ({ ...p, definition: p.definition as never, path: at("policies")(i) })),
-      operatorPolicies: t.operatorPolicies.map((p, i) => ({ ...p, definition: p.definition as never, path: at("operatorPolicies")(i) })),
-    },
-  };
-}
-
-/**
- * Merges generated objects with the user's. Generated ones come first so that a collision is
- * reported at the object the user wrote; a vhost the user declared is not declared twice.
- */
-function merge(user: TopologySpec, generated: TopologySpec): TopologySpec {
-  const userVhosts = new Set(user.vhosts.map((v) => v.name));
-  return {
-    vhosts: [...generated.vhosts.filter((v) => !userVhosts.has(v.name)), ...user.vhosts],
-    users: [...generated.users, ...user.users],
-    permissions: [...generated.permissions, ...user.permissions],
-    topicPermissions: [...generated.topicPermissions, ...user.topicPermissions],
-    exchanges: [...generated.exchanges, ...user.exchanges],
-    queues: [...generated.queues, ...user.queues],
-    bindings: [...generated.bindings, ...user.bindings],
-    policies: [...generated.policies, ...user.policies],
-    operatorPolicies: [...generated.operatorPolicies, ...user.operatorPolicies],
-  };
-}
-
-/** The admin user the cluster runtimes create (its password is generated). */
-export const ADMIN_USER = "warren-admin";
 
 /** Which runtime keys go with which runtime. */
 function runtimeIssues(c: ParsedWarrenConfig): ConfigIssue[] {
@@ -226,14 +117,15 @@ export type ParseResult = { ok: true; spec: WarrenSpec } | { ok: false; issues: 
 export function parseWarrenConfig(config: Record<string, unknown>): ParseResult {
   const raw = warrenKeys(config);
   const parsed = warrenConfigSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, issues: dedupe(parsed.error.issues.flatMap((i) => fromZod(i, raw))) };
+  if (!parsed.success)
+    return { ok: false, issues: dedupe(parsed.error.issues.flatMap((i) => fromZod(i, raw, warrenConfigSchema))) };
   const c = parsed.data;
   const issues: ConfigIssue[] = [];
-  let { topology } = resolveQueueTypes(c);
+  let topology = resolveTopology(c.topology, `${NAMESPACE}:topology`);
   let alerting: AlertingSpec | undefined;
   if (c.alerting?.enabled) {
     alerting = buildAlertingSpec(c.alerting, issues);
-    if (issues.length === 0) topology = merge(topology, expandAlerting(alerting));
+    if (issues.length === 0) topology = mergeTopologies(topology, expandAlerting(alerting));
   }
   issues.push(...runtimeIssues(c));
   const cluster = c.runtime === "external" ? undefined : (c.cluster ?? clusterSchema.parse({}));
@@ -246,21 +138,22 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
       if (!declared.has(user)) issues.push({ path: `${NAMESPACE}:passwords.${user}`, message: `user ${show(user)} is not declared${suggest(user, [...declared])}` });
   }
   if (issues.length) return { ok: false, issues: dedupe(issues) };
-  return {
-    ok: true,
-    spec: {
-      environment: c.environment,
-      runtime: c.runtime,
-      broker: c.broker,
-      cluster,
-      docker: c.runtime === "docker" ? (c.docker ?? dockerSchema.parse({})) : undefined,
-      kubernetes: c.runtime === "kubernetes" ? c.kubernetes : undefined,
-      consumers: c.consumers,
-      topology,
-      alerting,
-      passwords: c.passwords as WarrenSpec["passwords"],
-    },
-  };
+  return { ok: true, spec: assemble(c, cluster ?? clusterSchema.parse({}), topology, alerting) };
+}
+
+/** The spec of a config that passed every check, shaped by its runtime. */
+function assemble(c: ParsedWarrenConfig, cluster: ClusterSpec, topology: TopologySpec, alerting: AlertingSpec | undefined): WarrenSpec {
+  const base: SpecBase = { environment: c.environment, topology, alerting, passwords: c.passwords as SpecBase["passwords"] };
+  switch (c.runtime) {
+    case "external":
+      return { ...base, runtime: "external", broker: c.broker };
+    case "docker":
+      return { ...base, runtime: "docker", cluster, docker: c.docker ?? dockerSchema.parse({}), consumers: c.consumers };
+    case "kubernetes":
+      // runtimeIssues refuses a kubernetes stack without warren:kubernetes.
+      if (!c.kubernetes) throw new Error("unreachable: warren:kubernetes was checked");
+      return { ...base, runtime: "kubernetes", cluster, kubernetes: c.kubernetes, consumers: c.consumers };
+  }
 }
 
 /** Like parseWarrenConfig, but throws one ConfigError carrying every issue. */

@@ -1,6 +1,6 @@
 // Typed rules for queue arguments and policy definitions: the same setting is `x-message-ttl` as
 // a queue argument and `message-ttl` in a policy, so one table serves both.
-import { show } from "../config/issues";
+import { show } from "../core/issues";
 import type { ArgValue, QueueType } from "./spec";
 
 type Check = (value: ArgValue) => string | undefined;

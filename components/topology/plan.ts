@@ -2,7 +2,7 @@
 // with its stable child name, the provider arguments, and what it depends on. The component only
 // maps entries onto resources, so tests and benchmarks can check the decisions without Pulumi.
 import { createHash } from "crypto";
-import type { Environment } from "../config/schema";
+import type { Environment } from "../core/environment";
 import { bindingIdentity } from "./validate";
 import type { Arguments, ArgValue, TopologySpec } from "./spec";
 

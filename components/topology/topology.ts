@@ -2,9 +2,9 @@
 // few settings the provider lacks, through the management API). Decisions live in plan.ts.
 import * as pulumi from "@pulumi/pulumi";
 import * as rabbitmq from "@pulumi/rabbitmq";
-import type { Environment } from "../config/schema";
+import type { Environment } from "../core/environment";
 import { type ManagementConnection, ManagementObject } from "./management";
-import { GeneratedPassword } from "./password";
+import { GeneratedPassword } from "../core/password";
 import { planTopology } from "./plan";
 import type { TopologySpec } from "./spec";
 

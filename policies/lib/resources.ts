@@ -81,13 +81,3 @@ export function isConsumerWorkload(props: Record<string, any>): boolean {
   const labels = props.metadata?.labels ?? {};
   return labels["app.kubernetes.io/component"] === "consumer";
 }
-
-/** Whether an image reference is pinned: a tag other than `latest`, or a digest. */
-export function isPinnedImage(image: unknown): boolean {
-  if (typeof image !== "string" || image === "") return false;
-  if (image.includes("@sha256:")) return true;
-  const lastSlash = image.lastIndexOf("/");
-  const colon = image.indexOf(":", lastSlash + 1);
-  if (colon < 0) return false;
-  return image.slice(colon + 1) !== "latest";
-}

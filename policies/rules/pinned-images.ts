@@ -1,6 +1,7 @@
 // Security: every image is pinned by a tag (not `latest`) or a digest.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T, containersOf, isPinnedImage } from "../lib/resources";
+import { imagePinIssue, isImageId } from "../../components/core/images";
+import { T, containersOf } from "../lib/resources";
 
 export const pinnedImages: ResourceValidationPolicy = {
   name: "pinned-images",
@@ -8,8 +9,11 @@ export const pinnedImages: ResourceValidationPolicy = {
   severity: "high",
   remediationSteps: "Name images with an explicit version tag, e.g. rabbitmq:3.10.8-management.",
   validateResource: (args, report) => {
+    // The same judgement as the config schemas (components/core/images.ts), so a config the
+    // schema accepts is never refused here, and the other way round.
     const check = (image: unknown, where: string) => {
-      if (!isPinnedImage(image)) report(`${where} uses image ${JSON.stringify(image)}, which is not pinned (no tag, or "latest")`);
+      const why = typeof image === "string" && image !== "" ? imagePinIssue(image) : "is empty";
+      if (why) report(`${where} uses image ${JSON.stringify(image)}, which is not pinned: it ${why}`);
     };
     if (args.type === T.statefulSet || args.type === T.deployment)
       for (const c of containersOf(args.props)) check(c.image, `container "${c.name}"`);
@@ -22,7 +26,7 @@ export const pinnedImages: ResourceValidationPolicy = {
       } catch {
         image = undefined;
       }
-      if (typeof image === "string" && !image.startsWith("sha256:")) check(image, `container "${args.props.name}"`);
+      if (typeof image === "string" && !isImageId(image)) check(image, `container "${args.props.name}"`);
     }
     if (args.type === T.remoteImage) check(args.props.name, "remote image");
   },

@@ -7,6 +7,7 @@
 // dispatcher consuming, and the sink never restarted (so "not delivered" means lost, never
 // "forgotten"). Used by tests/e2e/dev-stack.test.ts (one round) and bench/soak.ts (N rounds).
 import { AlertProducer } from "../../apps/producer/src/producer";
+import type { ClusterSpec } from "../../components/cluster/schema";
 import { loadWarrenSpec } from "../../components/config/spec";
 import { CHANNELS, type DevStack, SEVERITIES, docker, sh, sleep, until } from "./devstack";
 
@@ -141,6 +142,13 @@ export interface FaultCase {
 }
 
 /** The container of the node that leads most channel queues and holds most dispatcher connections. */
+/** The dev stack's validated warren:cluster. */
+function clusterOf(ctx: FaultContext): ClusterSpec {
+  const spec = loadWarrenSpec(ctx.stack.config);
+  if (spec.runtime !== "docker") throw new Error(`the fault matrix runs on a docker stack, not ${spec.runtime}`);
+  return spec.cluster;
+}
+
 async function primary(stack: DevStack): Promise<string> {
   return stack.containerOf(await stack.busiestNode());
 }
@@ -200,7 +208,7 @@ export const FAULT_CASES: readonly FaultCase[] = [
     aim: primary,
     async fault(ctx) {
       const node = ctx.target!;
-      const tick = loadWarrenSpec(ctx.stack.config).cluster!.netTicktime;
+      const tick = clusterOf(ctx).netTicktime;
       partition(ctx, node, true);
       try {
         // The others see it down within 0.75-1.25 net ticks; pause_minority pauses it.
@@ -250,7 +258,7 @@ export const FAULT_CASES: readonly FaultCase[] = [
       await sleep(5000);
       const during = ctx.stream.confirmTimes.length - before;
       // Back to the configured watermark (the rendered rabbitmq.conf's).
-      const w = loadWarrenSpec(ctx.stack.config).cluster!.memoryHighWatermark;
+      const w = clusterOf(ctx).memoryHighWatermark;
       docker("exec", node, "rabbitmqctl", "-q", "set_vm_memory_high_watermark", ...(typeof w === "number" ? [String(w)] : ["absolute", w]));
       ctx.note(`confirms during the alarm: ${during}`);
       if (during !== 0) throw new Error(`${during} alerts were confirmed while the cluster was in a memory alarm`);

@@ -28,7 +28,7 @@ monitor.registerResource = (req, cb) => {
 };
 
 describe("warren:dev:Sink", async () => {
-  const { Sink } = await import("../../../components/dev/sink");
+  const { Sink } = await import("../../../components/runtimes/docker/sink");
   new Sink("sink", { network: "warren-dev", port: 18080 });
   new Sink("kept", { network: "warren-kept", port: 18081, retainData: true });
   await settle();

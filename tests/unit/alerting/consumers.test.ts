@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { consumersSchema } from "../../../components/alerting/consumers-schema";
-import { planConsumers, validateConsumers } from "../../../components/alerting/dispatcher-env";
+import { planConsumers, validateConsumers } from "../../../components/alerting/consumer-plan";
 import { loadWarrenSpec } from "../../../components/config/spec";
 
 const alerting = loadWarrenSpec({ "warren:environment": "dev", "warren:alerting": {} }).alerting!;
@@ -76,7 +76,7 @@ describe("consumer validation", () => {
       'warren:consumers: needs warren:runtime "docker" or "kubernetes" to run the dispatchers (this stack\'s runtime is "external")',
     ]);
     assert.deepEqual(errors({ "warren:environment": "dev", "warren:runtime": "docker", "warren:consumers": { image: "warren/dispatcher:latest" } }), [
-      'warren:consumers.image: must be pinned to a version tag or a digest: "warren/dispatcher:latest" uses the moving tag "latest"',
+      'warren:consumers.image: must be pinned to a version tag or a digest, e.g. "warren/dispatcher:0.1.0": "warren/dispatcher:latest" uses the moving tag "latest"',
     ]);
   });
 });

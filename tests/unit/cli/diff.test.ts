@@ -8,7 +8,7 @@ import * as path from "path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { run } from "../../../cli/warren";
-import { mermaidGraph } from "../../../components/review/graph";
+import { mermaidGraph } from "../../../review/graph";
 import { loadWarrenSpec } from "../../../components/config/spec";
 import { TempRepo } from "../../support/git-repo";
 import { PROJECT_DIR } from "../../support/program";

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { run } from "../../../cli/warren";
 import { loadWarrenSpec } from "../../../components/config/spec";
 import { readStackConfig } from "../../../components/config/stack-file";
-import { mermaidGraph } from "../../../components/review/graph";
+import { mermaidGraph } from "../../../review/graph";
 import { TempRepo } from "../../support/git-repo";
 import { PROJECT_DIR } from "../../support/program";
 

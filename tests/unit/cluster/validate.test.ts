@@ -2,8 +2,8 @@
 // the exact path-addressed message.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue } from "../../../components/config/issues";
-import type { Environment } from "../../../components/config/schema";
+import { formatIssue } from "../../../components/core/issues";
+import type { Environment } from "../../../components/core/environment";
 import { type ClusterConfig, type PreviousCluster, clusterSchema, validateCluster } from "../../../components/cluster";
 
 /** The validateCluster messages for a config, as `warren:cluster.<path>: <message>` lines. */

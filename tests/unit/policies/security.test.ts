@@ -141,13 +141,19 @@ describe("secrets-from-secret-store", () => {
 describe("pinned-images", () => {
   const dep = (image: string) => res(T.deployment, { spec: { template: { spec: { containers: [{ name: "dispatcher", image }] } } } });
   it("passes tags and digests", async () => {
-    assert.deepEqual(await violations(pinnedImages, [dep("warren/dispatcher:0.1.0"), dep("registry:5000/x@sha256:abc"), res(T.remoteImage, { name: "warren/rabbitmq:3.10.8-bookworm" })]), []);
+    assert.deepEqual(await violations(pinnedImages, [dep("warren/dispatcher:0.1.0"), dep(`registry:5000/x@sha256:${"ab".repeat(32)}`), res(T.remoteImage, { name: "warren/rabbitmq:3.10.8-bookworm" })]), []);
   });
-  it("fails latest and untagged images", async () => {
-    assert.deepEqual(await violations(pinnedImages, [dep("rabbitmq:latest"), dep("registry:5000/rabbitmq"), res(T.container, { name: "c", image: "node" })]), [
-      'container "dispatcher" uses image "rabbitmq:latest", which is not pinned (no tag, or "latest")',
-      'container "dispatcher" uses image "registry:5000/rabbitmq", which is not pinned (no tag, or "latest")',
-      'container "c" uses image "node", which is not pinned (no tag, or "latest")',
+  it("fails latest and untagged images, and malformed digests", async () => {
+    assert.deepEqual(await violations(pinnedImages, [dep("rabbitmq:latest"), dep("registry:5000/rabbitmq"), res(T.container, { name: "c", image: "node" }), dep("x@sha256:abc")]), [
+      'container "dispatcher" uses image "rabbitmq:latest", which is not pinned: it uses the moving tag "latest"',
+      'container "dispatcher" uses image "registry:5000/rabbitmq", which is not pinned: it has no tag (Docker would pull "latest")',
+      'container "c" uses image "node", which is not pinned: it has no tag (Docker would pull "latest")',
+      'container "dispatcher" uses image "x@sha256:abc", which is not pinned: it has a malformed digest',
     ]);
+  });
+  it("judges an image as the config schema does (one function)", async () => {
+    const { imagePinIssue } = await import("../../../components/core/images");
+    for (const image of ["rabbitmq:3.10.8", "x@sha256:abc", "r:5000/x", "x:latest", `x@sha256:${"0".repeat(64)}`])
+      assert.equal((await violations(pinnedImages, [dep(image)])).length, imagePinIssue(image) ? 1 : 0, image);
   });
 });

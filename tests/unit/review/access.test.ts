@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type WarrenSpec, loadWarrenSpec } from "../../../components/config/spec";
-import { accessFindings, literalNames, permits, widening } from "../../../components/review/access";
+import { accessFindings, literalNames, permits, widening } from "../../../review/access";
 
 describe("literalNames", () => {
   const cases: [string, string[] | undefined][] = [

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type WarrenSpec, loadWarrenSpec } from "../../../components/config/spec";
-import { type ObjectChange, diffSpecs } from "../../../components/review/diff";
+import { type ObjectChange, diffSpecs } from "../../../review/diff";
 
 type Topology = Record<string, unknown[]>;
 

@@ -2,7 +2,7 @@
 // (merge base with origin/main, else main, else HEAD), files at a commit, and the errors.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BaseError, loadBase, readAtCommit, resolveBase, stackConfigOf } from "../../../components/review/git";
+import { BaseError, loadBase, readAtCommit, resolveBase, stackConfigOf } from "../../../cli/git";
 import { TempRepo } from "../../support/git-repo";
 
 function withRepo(fn: (r: TempRepo) => void, init = true): void {

@@ -5,7 +5,7 @@ import * as path from "path";
 import { describe, it } from "node:test";
 import { loadWarrenSpec } from "../../../components/config/spec";
 import { readStackConfig } from "../../../components/config/stack-file";
-import { mermaidGraph, mermaidText, nodeId } from "../../../components/review/graph";
+import { mermaidGraph, mermaidText, nodeId } from "../../../review/graph";
 import { PROJECT_DIR } from "../../support/program";
 
 const topology = loadWarrenSpec({

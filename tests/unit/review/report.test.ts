@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type WarrenSpec, loadWarrenSpec } from "../../../components/config/spec";
-import { code, markdownReport, textReport } from "../../../components/review/report";
-import { exitCode, reviewChange } from "../../../components/review/review";
+import { code, markdownReport, textReport } from "../../../review/report";
+import { exitCode, reviewChange } from "../../../review/review";
 
 function spec(environment: string, topology: Record<string, unknown>, alerting?: Record<string, unknown>): WarrenSpec {
   return loadWarrenSpec({ "warren:environment": environment, "warren:topology": topology, ...(alerting ? { "warren:alerting": alerting } : {}) });

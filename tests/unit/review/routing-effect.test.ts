@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type WarrenSpec, loadWarrenSpec } from "../../../components/config/spec";
-import { routingEffect } from "../../../components/review/routing-effect";
+import { routingEffect } from "../../../review/routing-effect";
 
 function spec(alerting?: Record<string, unknown>): WarrenSpec {
   return loadWarrenSpec({ "warren:environment": "dev", ...(alerting ? { "warren:alerting": alerting } : {}) });

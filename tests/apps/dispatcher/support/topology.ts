@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import * as amqp from "amqplib";
 import { expandAlerting } from "../../../../components/alerting/expand";
 import { type AlertingSpec, buildAlertingSpec } from "../../../../components/alerting/model";
-import type { ConfigIssue } from "../../../../components/config/issues";
+import type { ConfigIssue } from "../../../../components/core/issues";
 import type { Broker } from "../../../support/broker";
 
 export type BrokerLike = Pick<Broker, "amqpUrl" | "mgmt" | "mgmtJson">;

@@ -1,9 +1,9 @@
 // The dispatcher's environment contract (apps/dispatcher/README.md), rendered once from the spec
 // for both runtimes: plain variables, and secret files (`<VAR>_FILE`) that Kubernetes mounts from
 // a Secret and Docker uploads, so no secret is ever an environment value.
-import type { ConfigIssue } from "../config/issues";
-import { show, suggest } from "../config/issues";
-import type { SecretInput } from "../config/spec";
+import type { ConfigIssue } from "../core/issues";
+import { show, suggest } from "../core/issues";
+import type { SecretInput } from "../core/secret";
 import { type ChannelKind, CHANNEL_KINDS, type ConsumerChannelConfig, type ConsumersConfig } from "./consumers-schema";
 import type { AlertingSpec, ChannelSpec } from "./model";
 

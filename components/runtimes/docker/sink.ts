@@ -4,6 +4,7 @@
 // so a restarted sink still knows what it accepted.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { dockerLabels } from "../../core/labels";
 
 export interface SinkArgs {
   /** The cluster's network (its name prefixes the container's and the volume's). */
@@ -22,10 +23,7 @@ export const SINK_HOST = "sink";
 /** Where the sink keeps its record in the container (the image has it owned by 1000:1000). */
 export const SINK_DATA_DIR = "/data";
 
-const LABELS = [
-  { label: "app.kubernetes.io/part-of", value: "warren" },
-  { label: "app.kubernetes.io/name", value: "sink" },
-];
+const LABELS = dockerLabels("sink");
 
 /** The container's settings: non-root, read-only root file system, only /data writable. */
 export function sinkContainerArgs(

@@ -1,7 +1,7 @@
 // One change under review: the object diff, the alert-routing effect and the access findings of
 // going from `before` (the base; undefined for a stack the base does not have) to `after`, and
 // whether it needs an explicit approval: it destroys queued messages or stops delivering alerts.
-import type { WarrenSpec } from "../config/spec";
+import type { WarrenSpec } from "../components/config/spec";
 import { type AccessFinding, accessFindings } from "./access";
 import { type SpecDiff, diffSpecs } from "./diff";
 import { type RoutingEffect, routingEffect } from "./routing-effect";

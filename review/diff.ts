@@ -2,9 +2,9 @@
 // replaced, from two fully expanded specs. Pure; the review, report and exit code build on it.
 // Replacement follows what plan.ts/topology.ts do: queue and exchange settings are immutable on
 // RabbitMQ, so the resource is deleted before it is recreated (deleteBeforeReplace).
-import type { WarrenSpec } from "../config/spec";
-import { planTopology } from "../topology/plan";
-import { type ArgValue, type Arguments, type BindingSpec, type TopologySpec, emptyTopology } from "../topology/spec";
+import type { WarrenSpec } from "../components/config/spec";
+import { planTopology } from "../components/topology/plan";
+import { type ArgValue, type Arguments, type BindingSpec, type TopologySpec, emptyTopology } from "../components/topology/spec";
 
 export type ObjectKind =
   | "vhost"
@@ -210,13 +210,16 @@ export function diffSpecs(before: WarrenSpec | undefined, after: WarrenSpec): Sp
   }
   out.sort(compareChanges);
 
-  const stack = (s: WarrenSpec | undefined): Fields => ({
-    environment: s?.environment,
-    runtime: s?.runtime,
-    "broker.managementUrl": s?.broker?.managementUrl,
-    "broker.username": s?.broker?.username,
-    "broker.insecure": s?.broker?.insecure,
-  });
+  const stack = (s: WarrenSpec | undefined): Fields => {
+    const broker = s?.runtime === "external" ? s.broker : undefined;
+    return {
+      environment: s?.environment,
+      runtime: s?.runtime,
+      "broker.managementUrl": broker?.managementUrl,
+      "broker.username": broker?.username,
+      "broker.insecure": broker?.insecure,
+    };
+  };
   return { changes: out, settings: before ? changedFields(stack(before), stack(after)) : [] };
 }
 

@@ -4,12 +4,14 @@
 // healthcheck, and management and AMQP published on 127.0.0.1 only.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Environment } from "../config/schema";
-import { type ClusterOutputs, clusterCredentials } from "./credentials";
-import { quantityToBytes } from "./quantity";
-import { STAGING, startScript, watchdogScript } from "./docker-start";
-import { CONFIG_DIR, DEFAULT_PORTS, type DockerRuntime, dockerNodeNames, renderConfigFiles } from "./render";
-import type { ClusterSpec } from "./schema";
+import { type ClusterOutputs, clusterCredentials } from "../../cluster/credentials";
+import { DEFAULT_PORTS, type DockerRuntime, dockerNodeNames, renderConfigFiles } from "../../cluster/render";
+import type { ClusterSpec } from "../../cluster/schema";
+import type { Environment } from "../../core/environment";
+import { dockerLabels } from "../../core/labels";
+import { ADMIN_USER, dockerNodeHostnames } from "../../core/naming";
+import { nodeContainer } from "./manifests";
+import { startScript, watchdogScript } from "./start";
 
 export interface DockerClusterArgs {
   /** The validated `warren:cluster` (image, replicas, paths, limits). */
@@ -26,7 +28,7 @@ export interface DockerClusterArgs {
   readonly amqpPort?: number;
   /** Keep the node volumes when the stack is destroyed. @default false */
   readonly retainVolumes?: boolean;
-  /** The admin user created at boot (password generated). @default "warren-admin" */
+  /** The admin user created at boot (password generated). @default ADMIN_USER ("warren-admin") */
   readonly adminUsername?: string;
 }
 
@@ -51,69 +53,32 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     const { spec } = args;
     const mgmtPort = args.managementPort ?? 15672;
     const amqpPort = args.amqpPort ?? 5672;
-    const labels = [
-      { label: "app.kubernetes.io/name", value: "rabbitmq" },
-      { label: "app.kubernetes.io/instance", value: name },
-      { label: "app.kubernetes.io/part-of", value: "warren" },
-    ];
+    const labels = dockerLabels("rabbitmq", name);
     const prefix = args.network ?? name;
-    const hostnames = Array.from({ length: spec.replicas }, (_, i) => `${prefix}-rabbit-${i + 1}`);
+    const hostnames = dockerNodeHostnames(prefix, spec.replicas);
     const runtime: DockerRuntime = { kind: "docker", nodes: hostnames };
     const files = renderConfigFiles(spec, runtime);
-    const creds = clusterCredentials(name, args.adminUsername ?? "warren-admin", this);
+    const creds = clusterCredentials(name, args.adminUsername ?? ADMIN_USER, this);
 
     const network = new docker.Network(`${name}-network`, { name: prefix, driver: "bridge", labels }, { parent: this });
     const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this });
     const volumeOpts = { parent: this, retainOnDelete: args.retainVolumes ?? false };
+    const staged = {
+      "erlang.cookie": creds.cookie.apply((c) => c.content),
+      "definitions.json": creds.definitions.apply((d) => d.content),
+      "start.sh": startScript(spec),
+      "watchdog.sh": watchdogScript(spec, hostnames),
+    };
 
-    const start = startScript(spec);
-    const watchdog = watchdogScript(spec, hostnames);
-
-    const containers = hostnames.map((host, i) => {
+    const containers = hostnames.map((host, index) => {
       const data = new docker.Volume(`${host}-data`, { name: `${host}-data`, labels }, volumeOpts);
       const logs = new docker.Volume(`${host}-logs`, { name: `${host}-logs`, labels }, volumeOpts);
-      return new docker.Container(host, {
-        name: host,
-        hostname: host,
-        image: image.imageId,
-        networksAdvanced: [{ name: network.name, aliases: [host] }],
-        ports: [
-          { internal: DEFAULT_PORTS.management, external: mgmtPort + i, ip: "127.0.0.1" },
-          { internal: DEFAULT_PORTS.amqp, external: amqpPort + i, ip: "127.0.0.1" },
-        ],
-        volumes: [
-          { volumeName: data.name, containerPath: spec.dataDir },
-          { volumeName: logs.name, containerPath: spec.logDir },
-        ],
-        uploads: [
-          ...files.map((f) => ({ file: f.path, content: f.content })),
-          { file: `${STAGING}/erlang.cookie`, content: creds.cookie.apply((c) => c.content) },
-          { file: `${STAGING}/definitions.json`, content: creds.definitions.apply((d) => d.content) },
-          { file: `${STAGING}/start.sh`, content: start },
-          { file: `${STAGING}/watchdog.sh`, content: watchdog },
-        ],
-        // Run by sh: the provider's uploads carry no mode bits (the SDK's `executable` is ignored).
-        entrypoints: ["sh", `${STAGING}/start.sh`],
-        // The start script needs root for the chown and install above, then runs RabbitMQ as rabbitmq.
-        user: "0:0",
-        envs: [`RABBITMQ_CONF_ENV_FILE=${CONFIG_DIR}/rabbitmq-env.conf`],
-        // Docker's limit is in MiB; RabbitMQ's watermark follows it (total_memory_available_override_value).
-        memory: Number(quantityToBytes(spec.resources.limits.memory) / 1048576n),
-        // Equal to memory: no swap for the broker (and Docker's default, twice the memory, would
-        // show as drift on every preview).
-        memorySwap: Number(quantityToBytes(spec.resources.limits.memory) / 1048576n),
-        healthcheck: { tests: ["CMD", "rabbitmq-diagnostics", "-q", "check_port_connectivity"], interval: "10s", timeout: "10s", retries: 12, startPeriod: "30s" },
-        // Created when healthy: the topology (which waits for the cluster) can then use it.
-        wait: true,
-        waitTimeout: 300,
-        restart: "unless-stopped",
-        labels,
-        capabilities: { drops: ["NET_RAW", "MKNOD", "AUDIT_WRITE"] },
-        securityOpts: ["no-new-privileges:true"],
-        // Let a node hand over (quorum queues, client connections) before it is killed.
-        destroyGraceSeconds: 60,
-        stopTimeout: 60,
-      }, { parent: this, deleteBeforeReplace: true });
+      const inputs = { host, index, network: network.name, image: image.imageId, volumes: { data: data.name, logs: logs.name } };
+      return new docker.Container(
+        host,
+        nodeContainer(spec, { ...inputs, managementPort: mgmtPort, amqpPort, files, staged, labels }),
+        { parent: this, deleteBeforeReplace: true },
+      );
     });
 
     const ready = pulumi.all(containers.map((c) => c.id));

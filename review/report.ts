@@ -1,7 +1,7 @@
 // `warren diff` reports: plain text for terminals and Markdown for a pull-request comment. Both
 // put what needs an approval first (replaced and deleted queues, lost delivery), then access,
 // then every object change per vhost. Pure: a Review in, a string out.
-import { formatRoutes } from "../alerting/matrix";
+import { formatRoutes } from "../components/alerting/matrix";
 import type { AccessFinding, RegexWidening } from "./access";
 import { type FieldChange, type ObjectChange, showValue } from "./diff";
 import type { Review } from "./review";

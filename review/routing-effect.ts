@@ -1,10 +1,10 @@
 // What a change does to alert delivery: the severity × channel matrix on both sides (the routing
 // simulator over each expanded topology), the pairs that gain or lose delivery, and the routing
 // keys of the alerting convention that become, or stop being, unroutable.
-import { type AlertRoutes, alertRoutes } from "../alerting/matrix";
-import { type AlertingSpec, BROADCAST, addressedKey, broadcastKey } from "../alerting/model";
-import type { WarrenSpec } from "../config/spec";
-import { RoutingTable } from "../topology/routing";
+import { type AlertRoutes, alertRoutes } from "../components/alerting/matrix";
+import { type AlertingSpec, BROADCAST, addressedKey, broadcastKey } from "../components/alerting/model";
+import type { WarrenSpec } from "../components/config/spec";
+import { RoutingTable } from "../components/topology/routing";
 
 export interface SideRoutes {
   readonly alerting: AlertingSpec;

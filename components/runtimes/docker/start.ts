@@ -1,7 +1,7 @@
 // What a Docker node runs at start: the start script (secrets into place, then RabbitMQ as the
 // rabbitmq user) and the watchdog it leaves behind. Pure: scripts as text, tested directly.
-import { CONFIG_DIR, DEFAULT_PORTS, RABBITMQ_HOME } from "./render";
-import type { ClusterSpec } from "./schema";
+import { CONFIG_DIR, DEFAULT_PORTS, RABBITMQ_HOME } from "../../cluster/render";
+import type { ClusterSpec } from "../../cluster/schema";
 
 /** Where uploaded secrets and scripts wait before the start script installs them. */
 export const STAGING = "/run/warren";

@@ -9,9 +9,9 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { startScript, watchdogScript } from "../../../components/cluster/docker-start";
-import { clusterSchema } from "../../../components/cluster/schema";
-import { freePorts } from "../../support/processes";
+import { startScript, watchdogScript } from "../../../../components/runtimes/docker/start";
+import { clusterSchema } from "../../../../components/cluster/schema";
+import { freePorts } from "../../../support/processes";
 
 const spec = clusterSchema.parse({});
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-watchdog-"));

@@ -7,9 +7,9 @@
 // and parking keys and literal binding keys for topic permissions. A regex that is a list of
 // literal names (`^a$`, `^(a|b)$`) is compared exactly; one that is not, and that now matches a
 // name nobody declared, is flagged as open-ended.
-import { BROADCAST } from "../alerting/model";
-import type { WarrenSpec } from "../config/spec";
-import { BUILTIN_EXCHANGES, type PermissionSpec, type TopicPermissionSpec, type TopologySpec } from "../topology/spec";
+import { BROADCAST } from "../components/alerting/model";
+import type { WarrenSpec } from "../components/config/spec";
+import { BUILTIN_EXCHANGES, type PermissionSpec, type TopicPermissionSpec, type TopologySpec } from "../components/topology/spec";
 import { cmp } from "./diff";
 
 export interface RegexWidening {

@@ -11,7 +11,7 @@ import {
   type PolicySpec,
   type QueueSpec,
   type TopologySpec,
-} from "../topology/spec";
+} from "../components/topology/spec";
 import { permits } from "./access";
 import { canonical } from "./diff";
 
