@@ -141,41 +141,65 @@ function stringOf(v: ArgValue): string {
 const sorted = (a: Arguments): Arguments => Object.fromEntries(Object.keys(a).sort().map((k) => [k, a[k]]));
 
 export function planTopology(t: TopologySpec, opts: PlanOptions): TopologyPlan {
-  const exchangeKeys = new Set(t.exchanges.map((x) => keys.exchange(x.vhost, x.name)));
-  const refExchange = (vhost: string, name: string): string[] => {
-    const k = keys.exchange(vhost, name);
-    return exchangeKeys.has(k) ? [k] : []; // built-in exchanges have no resource
-  };
-
+  const refExchange = exchangeRefs(t);
   const retain = opts.environment === "prod";
-  const vhosts: VHostPlan[] = t.vhosts.map((v) => ({
-    key: keys.vhost(v.name),
-    name: v.name,
-    retainOnDelete: retain,
-    description: v.description ?? "",
-    defaultQueueType: v.defaultQueueType,
-    limits: [
-      ...(v.limits?.maxConnections !== undefined
-        ? [{ key: keys.vhostLimit(v.name, "max-connections"), name: "max-connections" as const, value: v.limits.maxConnections }]
-        : []),
-      ...(v.limits?.maxQueues !== undefined
-        ? [{ key: keys.vhostLimit(v.name, "max-queues"), name: "max-queues" as const, value: v.limits.maxQueues }]
-        : []),
+  return {
+    vhosts: t.vhosts.map((v) => vhostPlan(v, retain)),
+    users: t.users.map((u) => ({ key: keys.user(u.name), name: u.name, tags: [...u.tags] })),
+    permissions: t.permissions.map(permissionsPlan),
+    topicPermissions: topicPermissionsPlans(t, refExchange),
+    exchanges: t.exchanges.map((x) => exchangePlan(x, refExchange)),
+    queues: t.queues.map((q) => queuePlan(q, retain, refExchange)),
+    bindings: t.bindings.map((b) => bindingPlan(b, refExchange)),
+    policies: [
+      ...t.policies.map((p) => policyPlan(p, false, refExchange)),
+      ...t.operatorPolicies.map((p) => policyPlan(p, true, refExchange)),
     ],
-  }));
+  };
+}
 
-  const users: UserPlan[] = t.users.map((u) => ({ key: keys.user(u.name), name: u.name, tags: [...u.tags] }));
+/** The key of a declared exchange, as a dependency; none for built-in exchanges (no resource). */
+type ExchangeRefs = (vhost: string, name: string) => string[];
 
-  const permissions: PermissionsPlan[] = t.permissions.map((p) => ({
-    key: keys.permissions(p.user, p.vhost),
-    userKey: keys.user(p.user),
-    vhostKey: keys.vhost(p.vhost),
-    user: p.user,
-    vhost: p.vhost,
-    permissions: { configure: p.configure, write: p.write, read: p.read },
-  }));
+function exchangeRefs(t: TopologySpec): ExchangeRefs {
+  const declared = new Set(t.exchanges.map((x) => keys.exchange(x.vhost, x.name)));
+  return (vhost, name) => {
+    const k = keys.exchange(vhost, name);
+    return declared.has(k) ? [k] : [];
+  };
+}
 
-  // The provider's TopicPermissions resource holds every exchange of one user in one vhost.
+function vhostPlan(v: TopologySpec["vhosts"][number], retain: boolean): VHostPlan {
+  return {
+  key: keys.vhost(v.name),
+  name: v.name,
+  retainOnDelete: retain,
+  description: v.description ?? "",
+  defaultQueueType: v.defaultQueueType,
+  limits: [
+    ...(v.limits?.maxConnections !== undefined
+      ? [{ key: keys.vhostLimit(v.name, "max-connections"), name: "max-connections" as const, value: v.limits.maxConnections }]
+      : []),
+    ...(v.limits?.maxQueues !== undefined
+      ? [{ key: keys.vhostLimit(v.name, "max-queues"), name: "max-queues" as const, value: v.limits.maxQueues }]
+      : []),
+  ],
+};
+}
+
+function permissionsPlan(p: TopologySpec["permissions"][number]): PermissionsPlan {
+  return {
+  key: keys.permissions(p.user, p.vhost),
+  userKey: keys.user(p.user),
+  vhostKey: keys.vhost(p.vhost),
+  user: p.user,
+  vhost: p.vhost,
+  permissions: { configure: p.configure, write: p.write, read: p.read },
+};
+}
+
+// The provider's TopicPermissions resource holds every exchange of one user in one vhost.
+function topicPermissionsPlans(t: TopologySpec, refExchange: ExchangeRefs): TopicPermissionsPlan[] {
   const topicGroups = new Map<string, TopicPermissionsPlan & { permissions: { exchange: string; write: string; read: string }[]; dependsOn: string[] }>();
   for (const p of t.topicPermissions) {
     const key = `topic-permissions:${p.user}@${p.vhost}`;
@@ -187,81 +211,73 @@ export function planTopology(t: TopologySpec, opts: PlanOptions): TopologyPlan {
     g.permissions.push({ exchange: p.exchange, write: p.write, read: p.read });
     g.dependsOn.push(...refExchange(p.vhost, p.exchange));
   }
+  return [...topicGroups.values()];
+}
 
-  const exchanges: ExchangePlan[] = t.exchanges.map((x) => {
-    const args: Record<string, string> = {};
-    for (const [k, v] of Object.entries(x.arguments)) args[k] = stringOf(v);
-    if (x.alternateExchange !== undefined) args["alternate-exchange"] = x.alternateExchange;
-    return {
-      key: keys.exchange(x.vhost, x.name),
-      vhostKey: keys.vhost(x.vhost),
-      name: x.name,
-      vhost: x.vhost,
-      internal: x.internal,
-      // durable is always explicit: the provider defaults it to false.
-      settings: { type: x.type, durable: x.durable, autoDelete: x.autoDelete, arguments: args },
-      dependsOn: x.alternateExchange !== undefined ? refExchange(x.vhost, x.alternateExchange) : [],
-    };
-  });
-
-  const queues: QueuePlan[] = t.queues.map((q) => {
-    const dlx = q.arguments["x-dead-letter-exchange"];
-    return {
-      key: keys.queue(q.vhost, q.name),
-      vhostKey: keys.vhost(q.vhost),
-      name: q.name,
-      vhost: q.vhost,
-      // argumentsJson keeps numbers numbers on the broker; the queue type is always explicit.
-      settings: {
-        durable: q.durable,
-        autoDelete: q.autoDelete,
-        argumentsJson: JSON.stringify(sorted({ ...q.arguments, "x-queue-type": q.type })),
-      },
-      retainOnDelete: retain,
-      dependsOn: typeof dlx === "string" && dlx !== "" ? refExchange(q.vhost, dlx) : [],
-    };
-  });
-
-  const bindings: BindingPlan[] = t.bindings.map((b) => ({
-    key: bindingKey(b),
-    vhostKey: keys.vhost(b.vhost),
-    vhost: b.vhost,
-    source: b.source,
-    destination: b.destination,
-    destinationType: b.destinationType,
-    routingKey: b.routingKey,
-    argumentsJson: Object.keys(b.arguments).length ? JSON.stringify(sorted(b.arguments)) : undefined,
-    replaceWith: [
-      ...refExchange(b.vhost, b.source),
-      ...(b.destinationType === "queue" ? [keys.queue(b.vhost, b.destination)] : refExchange(b.vhost, b.destination)),
-    ],
-  }));
-
-  const policyPlan = (operator: boolean) => (p: TopologySpec["policies"][number]): PolicyPlan => {
-    const dlx = p.definition["dead-letter-exchange"];
-    const ae = p.definition["alternate-exchange"];
-    return {
-      key: operator ? keys.operatorPolicy(p.vhost, p.name) : keys.policy(p.vhost, p.name),
-      vhostKey: keys.vhost(p.vhost),
-      name: p.name,
-      vhost: p.vhost,
-      operator,
-      policy: { pattern: p.pattern, priority: p.priority, applyTo: p.applyTo, definition: definitionStrings(p.definition) },
-      dependsOn: [
-        ...(typeof dlx === "string" && dlx !== "" ? refExchange(p.vhost, dlx) : []),
-        ...(typeof ae === "string" ? refExchange(p.vhost, ae) : []),
-      ],
-    };
-  };
-
+function exchangePlan(x: TopologySpec["exchanges"][number], refExchange: ExchangeRefs): ExchangePlan {
+  const args: Record<string, string> = {};
+  for (const [k, v] of Object.entries(x.arguments)) args[k] = stringOf(v);
+  if (x.alternateExchange !== undefined) args["alternate-exchange"] = x.alternateExchange;
   return {
-    vhosts,
-    users,
-    permissions,
-    topicPermissions: [...topicGroups.values()],
-    exchanges,
-    queues,
-    bindings,
-    policies: [...t.policies.map(policyPlan(false)), ...t.operatorPolicies.map(policyPlan(true))],
+    key: keys.exchange(x.vhost, x.name),
+    vhostKey: keys.vhost(x.vhost),
+    name: x.name,
+    vhost: x.vhost,
+    internal: x.internal,
+    // durable is always explicit: the provider defaults it to false.
+    settings: { type: x.type, durable: x.durable, autoDelete: x.autoDelete, arguments: args },
+    dependsOn: x.alternateExchange !== undefined ? refExchange(x.vhost, x.alternateExchange) : [],
+  };
+}
+
+function queuePlan(q: TopologySpec["queues"][number], retain: boolean, refExchange: ExchangeRefs): QueuePlan {
+  const dlx = q.arguments["x-dead-letter-exchange"];
+  return {
+    key: keys.queue(q.vhost, q.name),
+    vhostKey: keys.vhost(q.vhost),
+    name: q.name,
+    vhost: q.vhost,
+    // argumentsJson keeps numbers numbers on the broker; the queue type is always explicit.
+    settings: {
+      durable: q.durable,
+      autoDelete: q.autoDelete,
+      argumentsJson: JSON.stringify(sorted({ ...q.arguments, "x-queue-type": q.type })),
+    },
+    retainOnDelete: retain,
+    dependsOn: typeof dlx === "string" && dlx !== "" ? refExchange(q.vhost, dlx) : [],
+  };
+}
+
+function bindingPlan(b: TopologySpec["bindings"][number], refExchange: ExchangeRefs): BindingPlan {
+  return {
+  key: bindingKey(b),
+  vhostKey: keys.vhost(b.vhost),
+  vhost: b.vhost,
+  source: b.source,
+  destination: b.destination,
+  destinationType: b.destinationType,
+  routingKey: b.routingKey,
+  argumentsJson: Object.keys(b.arguments).length ? JSON.stringify(sorted(b.arguments)) : undefined,
+  replaceWith: [
+    ...refExchange(b.vhost, b.source),
+    ...(b.destinationType === "queue" ? [keys.queue(b.vhost, b.destination)] : refExchange(b.vhost, b.destination)),
+  ],
+};
+}
+
+function policyPlan(p: TopologySpec["policies"][number], operator: boolean, refExchange: ExchangeRefs): PolicyPlan {
+  const dlx = p.definition["dead-letter-exchange"];
+  const ae = p.definition["alternate-exchange"];
+  return {
+    key: operator ? keys.operatorPolicy(p.vhost, p.name) : keys.policy(p.vhost, p.name),
+    vhostKey: keys.vhost(p.vhost),
+    name: p.name,
+    vhost: p.vhost,
+    operator,
+    policy: { pattern: p.pattern, priority: p.priority, applyTo: p.applyTo, definition: definitionStrings(p.definition) },
+    dependsOn: [
+      ...(typeof dlx === "string" && dlx !== "" ? refExchange(p.vhost, dlx) : []),
+      ...(typeof ae === "string" ? refExchange(p.vhost, ae) : []),
+    ],
   };
 }
