@@ -2,18 +2,8 @@
 // users, permissions), merged with `warren:topology` and validated like hand-written ones.
 // TTL, dead-lettering and length limits go in policies: they update in place, while changing a
 // queue's arguments would replace the queue and drop its messages.
-import type {
-  BindingSpec,
-  ExchangeSpec,
-  PermissionSpec,
-  PolicySpec,
-  QueueSpec,
-  TopicPermissionSpec,
-  TopologySpec,
-  UserSpec,
-  VHostSpec,
-} from "../topology/spec";
-import { type AlertingSpec, BROADCAST, severitiesFor } from "./model";
+import type { BindingSpec, ExchangeSpec, PolicySpec, QueueSpec, TopologySpec } from "../topology/spec";
+import { type AlertingSpec, BROADCAST, type ChannelSpec, severitiesFor } from "./model";
 
 /** Escapes a literal for use inside a RabbitMQ (PCRE) permission or policy pattern. */
 export function escapeRegex(s: string): string {
@@ -25,43 +15,59 @@ export function exactly(...names: string[]): string {
   return names.length === 1 ? `^${escapeRegex(names[0])}$` : `^(${names.map(escapeRegex).join("|")})$`;
 }
 
+/** The topology an alerting spec generates, path-addressed at `base` (channels at their own paths). */
 export function expandAlerting(a: AlertingSpec, base = "warren:alerting"): TopologySpec {
-  const vhost = a.vhost;
-  const path = base;
-  const exchange = (name: string, type: ExchangeSpec["type"], alternateExchange?: string): ExchangeSpec => ({
-    name, vhost, type, durable: true, autoDelete: false, internal: false, alternateExchange, arguments: {}, path,
-  });
-  const queue = (name: string, type: QueueSpec["type"], p = path): QueueSpec => ({
-    name, vhost, type, durable: true, autoDelete: false, arguments: {}, path: p,
-  });
-  const bind = (source: string, destination: string, routingKey: string, p = path): BindingSpec => ({
-    vhost, source, destination, destinationType: "queue", routingKey, arguments: {}, path: p,
-  });
-  const policy = (name: string, target: string, definition: PolicySpec["definition"], p = path): PolicySpec => ({
-    name, vhost, pattern: exactly(target), applyTo: "queues", priority: 10, definition, path: p,
-  });
+  const make = makers(a.vhost, base);
+  const t: Parts = { vhosts: [], users: [], permissions: [], topicPermissions: [], exchanges: [], queues: [], bindings: [], policies: [] };
+  sharedObjects(a, make, t, base);
+  for (const c of a.channels) channelObjects(a, c, makers(a.vhost, c.path), t);
+  return { ...t, operatorPolicies: [] };
+}
 
-  const vhosts: VHostSpec[] = [{ name: vhost, description: "warren alerting platform", defaultQueueType: a.queueType, path }];
-  const exchanges: ExchangeSpec[] = [
-    exchange(a.exchange, "topic", a.unroutedExchange),
-    exchange(a.unroutedExchange, "fanout"),
-    exchange(a.retryExchange, "topic"),
-    exchange(a.requeueExchange, "topic"),
-    exchange(a.parkedExchange, "topic"),
-  ];
-  const queues: QueueSpec[] = [queue(a.unroutedQueue, a.queueType)];
-  const bindings: BindingSpec[] = [bind(a.unroutedExchange, a.unroutedQueue, "")];
-  const policies: PolicySpec[] = [
-    policy(`${a.unroutedQueue}-limits`, a.unroutedQueue, { "max-length": a.maxLength, overflow: "reject-publish" }),
-  ];
+type Parts = { -readonly [K in Exclude<keyof TopologySpec, "operatorPolicies">]: TopologySpec[K][number][] };
+
+/** Objects of one vhost with warren's settings for alerting: durable, not auto-deleted. */
+function makers(vhost: string, path: string) {
+  return {
+    exchange: (name: string, type: ExchangeSpec["type"], alternateExchange?: string): ExchangeSpec => ({
+      name, vhost, type, durable: true, autoDelete: false, internal: false, alternateExchange, arguments: {}, path,
+    }),
+    queue: (name: string, type: QueueSpec["type"]): QueueSpec => ({
+      name, vhost, type, durable: true, autoDelete: false, arguments: {}, path,
+    }),
+    bind: (source: string, destination: string, routingKey: string): BindingSpec => ({
+      vhost, source, destination, destinationType: "queue", routingKey, arguments: {}, path,
+    }),
+    policy: (name: string, target: string, definition: PolicySpec["definition"]): PolicySpec => ({
+      name, vhost, pattern: exactly(target), applyTo: "queues", priority: 10, definition, path,
+    }),
+  };
+}
+
+type Makers = ReturnType<typeof makers>;
+
+/** The vhost, the exchanges, the unrouted and retry queues, and the producer and monitoring users. */
+function sharedObjects(a: AlertingSpec, m: Makers, t: Parts, path: string): void {
+  const vhost = a.vhost;
+  t.vhosts.push({ name: vhost, description: "warren alerting platform", defaultQueueType: a.queueType, path });
+  t.exchanges.push(
+    m.exchange(a.exchange, "topic", a.unroutedExchange),
+    m.exchange(a.unroutedExchange, "fanout"),
+    m.exchange(a.retryExchange, "topic"),
+    m.exchange(a.requeueExchange, "topic"),
+    m.exchange(a.parkedExchange, "topic"),
+  );
+  t.queues.push(m.queue(a.unroutedQueue, a.queueType));
+  t.bindings.push(m.bind(a.unroutedExchange, a.unroutedQueue, ""));
+  t.policies.push(m.policy(`${a.unroutedQueue}-limits`, a.unroutedQueue, { "max-length": a.maxLength, overflow: "reject-publish" }));
 
   for (const d of a.retryDelays) {
-    queues.push(queue(d.queue, a.queueType));
+    t.queues.push(m.queue(d.queue, a.queueType));
     // Any channel's retry at this delay: `<channel>.<delay>`.
-    bindings.push(bind(a.retryExchange, d.queue, `*.${d.label}`));
+    t.bindings.push(m.bind(a.retryExchange, d.queue, `*.${d.label}`));
     // Expired retries go back through the requeue exchange with their `<channel>.<delay>` key.
-    policies.push(
-      policy(`${d.queue}-delay`, d.queue, {
+    t.policies.push(
+      m.policy(`${d.queue}-delay`, d.queue, {
         "message-ttl": d.ms,
         "dead-letter-exchange": a.requeueExchange,
         "max-length": a.maxLength,
@@ -71,60 +77,53 @@ export function expandAlerting(a: AlertingSpec, base = "warren:alerting"): Topol
     );
   }
 
-  const users: UserSpec[] = [
-    { name: a.producerUser, tags: [], path },
-    { name: a.monitoringUser, tags: ["monitoring"], path },
-  ];
-  const channelNames = a.channels.map((c) => c.name);
-  const permissions: PermissionSpec[] = [
+  t.users.push({ name: a.producerUser, tags: [], path }, { name: a.monitoringUser, tags: ["monitoring"], path });
+  t.permissions.push(
     { user: a.producerUser, vhost, configure: "^$", write: exactly(a.exchange), read: "^$", path },
     { user: a.monitoringUser, vhost, configure: "^$", write: "^$", read: "^$", path },
-  ];
-  const topicPermissions: TopicPermissionSpec[] = [
-    {
-      user: a.producerUser,
-      vhost,
-      exchange: a.exchange,
-      write: `^(${a.severities.map(escapeRegex).join("|")})\\.(${[BROADCAST, ...channelNames].map(escapeRegex).join("|")})$`,
-      read: "^$",
-      path,
-    },
-  ];
+  );
+  const channelNames = a.channels.map((c) => c.name);
+  t.topicPermissions.push({
+    user: a.producerUser,
+    vhost,
+    exchange: a.exchange,
+    write: `^(${a.severities.map(escapeRegex).join("|")})\\.(${[BROADCAST, ...channelNames].map(escapeRegex).join("|")})$`,
+    read: "^$",
+    path,
+  });
+}
 
-  for (const c of a.channels) {
-    const p = c.path;
-    queues.push(queue(c.queue, c.queueType, p), queue(c.parkedQueue, a.queueType, p));
-    for (const s of severitiesFor(a, c)) {
-      bindings.push(bind(a.exchange, c.queue, `${s}.${BROADCAST}`, p), bind(a.exchange, c.queue, `${s}.${c.name}`, p));
-    }
-    bindings.push(bind(a.requeueExchange, c.queue, `${c.name}.*`, p), bind(a.parkedExchange, c.parkedQueue, c.name, p));
-    policies.push(
-      policy(`${c.queue}-limits`, c.queue, {
-        "max-length": c.maxLength,
-        overflow: "reject-publish",
-        // A consumer that rejects without requeue parks the alert rather than dropping it.
-        "dead-letter-exchange": a.parkedExchange,
-        "dead-letter-routing-key": c.name,
-        ...(c.queueType === "quorum" ? { "dead-letter-strategy": "at-least-once" } : {}),
-      }, p),
-      policy(`${c.parkedQueue}-limits`, c.parkedQueue, { "max-length": a.parkedMaxLength, overflow: "reject-publish" }, p),
-    );
-    users.push({ name: c.consumerUser, tags: [], path: p });
-    permissions.push({
-      user: c.consumerUser,
-      vhost,
-      configure: "^$",
-      write: exactly(a.retryExchange, a.parkedExchange),
-      read: exactly(c.queue),
-      path: p,
-    });
-    const retryKeys = a.retryDelays.map((d) => `${c.name}.${d.label}`);
-    topicPermissions.push(
-      // With no retry delays configured, consumers park failed alerts straight away.
-      { user: c.consumerUser, vhost, exchange: a.retryExchange, write: retryKeys.length ? exactly(...retryKeys) : "^$", read: "^$", path: p },
-      { user: c.consumerUser, vhost, exchange: a.parkedExchange, write: exactly(c.name), read: "^$", path: p },
-    );
-  }
-
-  return { vhosts, users, permissions, topicPermissions, exchanges, queues, bindings, policies, operatorPolicies: [] };
+/** One channel's queue and parked queue, their bindings and limits, and its consumer user. */
+function channelObjects(a: AlertingSpec, c: ChannelSpec, m: Makers, t: Parts): void {
+  const vhost = a.vhost;
+  const path = c.path;
+  t.queues.push(m.queue(c.queue, c.queueType), m.queue(c.parkedQueue, a.queueType));
+  for (const s of severitiesFor(a, c)) t.bindings.push(m.bind(a.exchange, c.queue, `${s}.${BROADCAST}`), m.bind(a.exchange, c.queue, `${s}.${c.name}`));
+  t.bindings.push(m.bind(a.requeueExchange, c.queue, `${c.name}.*`), m.bind(a.parkedExchange, c.parkedQueue, c.name));
+  t.policies.push(
+    m.policy(`${c.queue}-limits`, c.queue, {
+      "max-length": c.maxLength,
+      overflow: "reject-publish",
+      // A consumer that rejects without requeue parks the alert rather than dropping it.
+      "dead-letter-exchange": a.parkedExchange,
+      "dead-letter-routing-key": c.name,
+      ...(c.queueType === "quorum" ? { "dead-letter-strategy": "at-least-once" } : {}),
+    }),
+    m.policy(`${c.parkedQueue}-limits`, c.parkedQueue, { "max-length": a.parkedMaxLength, overflow: "reject-publish" }),
+  );
+  t.users.push({ name: c.consumerUser, tags: [], path });
+  t.permissions.push({
+    user: c.consumerUser,
+    vhost,
+    configure: "^$",
+    write: exactly(a.retryExchange, a.parkedExchange),
+    read: exactly(c.queue),
+    path,
+  });
+  const retryKeys = a.retryDelays.map((d) => `${c.name}.${d.label}`);
+  t.topicPermissions.push(
+    // With no retry delays configured, consumers park failed alerts straight away.
+    { user: c.consumerUser, vhost, exchange: a.retryExchange, write: retryKeys.length ? exactly(...retryKeys) : "^$", read: "^$", path },
+    { user: c.consumerUser, vhost, exchange: a.parkedExchange, write: exactly(c.name), read: "^$", path },
+  );
 }
