@@ -14,6 +14,7 @@ import { type ClusterOutputs, clusterCredentials } from "../../cluster/credentia
 import { CONFIG_DIR, DEFAULT_PORTS, kubernetesNodeNames, renderConfigFiles } from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
 import {
+  type ClusterNames,
   PEER_DISCOVERY_RULES,
   clientService,
   clusterNames,
@@ -66,17 +67,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
     const files = renderConfigFiles(spec, runtime);
     const creds = clusterCredentials(name, args.adminUsername ?? ADMIN_USER, this);
 
-    const account = new corev1.ServiceAccount(`${name}-serviceaccount`, { metadata: meta(n) }, inNs);
-    const role = new rbacv1.Role(`${name}-peer-discovery`, { metadata: meta(n, n.peerDiscovery), rules: PEER_DISCOVERY_RULES }, inNs);
-    new rbacv1.RoleBinding(
-      `${name}-peer-discovery`,
-      {
-        metadata: meta(n, n.peerDiscovery),
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: ns }],
-      },
-      inNs,
-    );
+    const account = peerDiscoveryAccount(n, inNs);
     const config = new corev1.ConfigMap(
       `${name}-config`,
       { metadata: meta(n, n.config), data: Object.fromEntries(files.map((f) => [f.path.slice(CONFIG_DIR.length + 1), f.content])) },
@@ -135,4 +126,20 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
       nodeNames: this.nodeNames,
     });
   }
+}
+
+/** The nodes' ServiceAccount, allowed what peer discovery asks of the Kubernetes API. */
+function peerDiscoveryAccount(n: ClusterNames, opts: pulumi.CustomResourceOptions): corev1.ServiceAccount {
+  const account = new corev1.ServiceAccount(`${n.name}-serviceaccount`, { metadata: meta(n) }, opts);
+  const role = new rbacv1.Role(n.peerDiscovery, { metadata: meta(n, n.peerDiscovery), rules: PEER_DISCOVERY_RULES }, opts);
+  new rbacv1.RoleBinding(
+    n.peerDiscovery,
+    {
+      metadata: meta(n, n.peerDiscovery),
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+      subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: n.namespace }],
+    },
+    opts,
+  );
+  return account;
 }
