@@ -106,7 +106,17 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
   });
   if (v.help) return { kind: "help" };
   const errors: string[] = [];
+  const { urls, user, password } = connectionFrom(v, env, errors);
+  const { alerts, timeoutMs } = alertsFrom(v, errors);
+  if (errors.length) return { kind: "errors", errors };
+  return { kind: "plan", plan: { urls, user: user!, password: password!, exchange: v.exchange ?? "alerts", channel: v.channel, timeoutMs, alerts } };
+}
 
+type Values = Partial<Record<"url" | "label", string[]>> &
+  Partial<Record<"user" | "password-file" | "severity" | "channel" | "title" | "body" | "source" | "id" | "count" | "exchange" | "timeout", string>>;
+
+/** The URLs, the one user they name and the password (never from argv); problems go to `errors`. */
+function connectionFrom(v: Values, env: NodeJS.ProcessEnv, errors: string[]): { urls: string[]; user?: string; password?: string } {
   const urls = v.url ?? [];
   if (urls.length === 0) errors.push("--url is required (one per node of the cluster)");
   const users = new Set<string>();
@@ -141,7 +151,11 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
     }
   } else if (fromEnv !== undefined && fromEnv !== "") password = fromEnv;
   else errors.push(`no password: set ${PASSWORD_ENV} or give --password-file`);
+  return { urls, user: [...users][0], password };
+}
 
+/** The alerts to publish (`--count` copies), checked as the producer would; problems go to `errors`. */
+function alertsFrom(v: Values, errors: string[]): { alerts: AlertInput[]; timeoutMs?: number } {
   if (v.severity === undefined) errors.push(`--severity is required (${DEFAULT_SEVERITIES.join(", ")})`);
   if (v.title === undefined) errors.push("--title is required");
 
@@ -163,7 +177,6 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
     timeoutMs = durationMs(v.timeout);
     if (timeoutMs === undefined || timeoutMs < 1) errors.push(`--timeout: must be a duration like 250ms, 10s or 5m, got ${JSON.stringify(v.timeout)}`);
   }
-  const exchange = v.exchange ?? "alerts";
 
   const alerts: AlertInput[] = [];
   if (v.severity !== undefined && v.title !== undefined && errors.length === 0) {
@@ -173,6 +186,5 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
     const checked = prepareAlert(alerts[alerts.length - 1], v.channel, { severities: DEFAULT_SEVERITIES, source: "warren-cli" });
     if (!checked.ok) errors.push(checked.reason);
   }
-  if (errors.length) return { kind: "errors", errors };
-  return { kind: "plan", plan: { urls, user: [...users][0], password: password!, exchange, channel: v.channel, timeoutMs, alerts } };
+  return { alerts, timeoutMs };
 }
