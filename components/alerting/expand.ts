@@ -2,18 +2,9 @@
 // users, permissions), merged with `warren:topology` and validated like hand-written ones.
 // TTL, dead-lettering and length limits go in policies: they update in place, while changing a
 // queue's arguments would replace the queue and drop its messages.
+import { escapeRegex, exactly } from "../core/patterns";
 import type { BindingSpec, ExchangeSpec, PolicySpec, QueueSpec, TopologySpec } from "../topology/spec";
 import { type AlertingSpec, BROADCAST, type ChannelSpec, severitiesFor } from "./model";
-
-/** Escapes a literal for use inside a RabbitMQ (PCRE) permission or policy pattern. */
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-}
-
-/** `^(a|b|c)$` for literals, anchored and escaped. */
-export function exactly(...names: string[]): string {
-  return names.length === 1 ? `^${escapeRegex(names[0])}$` : `^(${names.map(escapeRegex).join("|")})$`;
-}
 
 /** The topology an alerting spec generates, path-addressed at `base` (channels at their own paths). */
 export function expandAlerting(a: AlertingSpec, base = "warren:alerting"): TopologySpec {

@@ -2,6 +2,7 @@
 // alerts, and the routing-key convention producers use (documented in README, "Routing keys").
 import type { ConfigIssue } from "../core/issues";
 import { show, suggest } from "../core/issues";
+import { escapeRegex } from "../core/patterns";
 import type { AlertingConfig } from "./schema";
 
 export const DEFAULT_SEVERITIES = ["info", "warning", "error", "critical"] as const;
@@ -15,6 +16,17 @@ export const DEFAULT_CHANNELS: readonly { name: string; minSeverity: string }[] 
   { name: "sms", minSeverity: "error" },
   { name: "phone", minSeverity: "critical" },
 ];
+
+/** The words after `<exchange>.` that name the platform's own exchanges and queues, not channels. */
+export const PLATFORM_WORDS = ["retry", "parked", "unrouted", "requeue"] as const;
+
+/**
+ * Matches the channel queues of an alerts exchange (`alerts.<channel>`), not its retry, parked,
+ * unrouted and requeue objects. The policy pack's default.
+ */
+export function channelQueuePattern(exchange: string): string {
+  return `^${escapeRegex(exchange)}\\.(?!${PLATFORM_WORDS.map((w) => `${w}$`).join("|")})[a-z][a-z0-9-]*$`;
+}
 
 /** The second word of a routing key that addresses every eligible channel. */
 export const BROADCAST = "all";

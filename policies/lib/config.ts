@@ -1,15 +1,20 @@
 // Defaults shared by the rules' configSchemas: the names warren's alerting platform uses. A stack
 // with other names sets them in its policy config (policies/<environment>.json).
+// The values come from the alerting schema's own defaults, so the two cannot drift apart.
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { DEFAULT_SEVERITIES, channelQueuePattern } from "../../components/alerting/model";
+import { alertingSchema } from "../../components/alerting/schema";
+
+const alerting = alertingSchema.parse({});
 
 export const DEFAULTS = {
   adminUsers: [] as string[],
-  producerUsers: ["alerts-producer"],
-  consumerUserPrefix: "alerts-consumer-",
-  alertsExchange: "alerts",
+  producerUsers: [alerting.users.producer],
+  consumerUserPrefix: alerting.users.consumerPrefix,
+  alertsExchange: alerting.exchange,
   /** The channel queues: `alerts.<channel>`, not the retry, parked and unrouted ones. */
-  channelQueuePattern: "^alerts\\.(?!retry$|parked$|unrouted$|requeue$)[a-z][a-z0-9-]*$",
-  severities: ["info", "warning", "error", "critical"],
+  channelQueuePattern: channelQueuePattern(alerting.exchange),
+  severities: [...DEFAULT_SEVERITIES] as string[],
 };
 
 type Props = PolicyConfigSchema["properties"];
