@@ -71,6 +71,9 @@ export function watchdogScript(spec: ClusterSpec, nodes: readonly string[], o: W
   const dist = o.distributionPort ?? DEFAULT_PORTS.distribution;
   return [
     "#!/bin/bash",
+    // The path below is where this file was when the script first shipped (now
+    // components/runtimes/docker/start.ts). Kept byte for byte: any change to the script is a
+    // change to every node container's uploads, which replaces the containers.
     "# warren watchdog (components/cluster/docker-start.ts): restarts a node stuck in its boot.",
     'reachable() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }',
     'self="$(hostname)"',

@@ -1,4 +1,4 @@
-// The Docker node's start script and watchdog (components/cluster/docker-start.ts): valid shell,
+// The Docker node's start script and watchdog (components/runtimes/docker/start.ts): valid shell,
 // secrets installed once and found installed later, and the watchdog run for real with bash on
 // loopback: it kills a "stuck" process (AMQP closed, a majority of peers reachable), and leaves
 // alone a node cut off from its peers and a node whose AMQP port answers.
