@@ -56,9 +56,12 @@ export function emailAdapter(opts: EmailOptions): Adapter {
         return { kind: "delivered" };
       } catch (e) {
         const err = e as Error & { responseCode?: number; code?: string; response?: string };
-        const detail = err.response ? err.response.replace(/\s+/g, " ").slice(0, 200) : err.code ?? err.message;
+        const detail = err.response
+          ? err.response.replace(/\s+/g, " ").slice(0, 200)
+          : (err.code ?? err.message);
         const reason = `smtp ${opts.host}:${opts.port}: ${detail}`;
-        const permanent = typeof err.responseCode === "number" && err.responseCode >= 500 && err.responseCode < 600;
+        const permanent =
+          typeof err.responseCode === "number" && err.responseCode >= 500 && err.responseCode < 600;
         return { kind: permanent ? "permanent" : "transient", reason };
       }
     },
