@@ -105,7 +105,9 @@ async function main(): Promise<void> {
           password: "x",
         },
       });
-      const objects = Object.values(spec.topology).reduce((s, l) => s + (l as unknown[]).length, 0);
+      // Object.values() of an interface is any[]: its values are the topology's lists.
+      const lists = Object.values(spec.topology) as readonly (readonly unknown[])[];
+      const objects = lists.reduce((s, l) => s + l.length, 0);
       const floor = await importDefinitions(broker, spec.topology);
       const stack = await project.stack(`bench${n}`, config, {
         "warren:broker.password": broker.adminPassword,

@@ -75,8 +75,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (e) => {
-    console.error(`soak: ${(e as Error).stack ?? e}`);
+  (e: unknown) => {
+    console.error(`soak: ${e instanceof Error ? (e.stack ?? String(e)) : String(e)}`);
     process.exit(1);
   },
 );

@@ -189,7 +189,8 @@ export function parseConfig(env: Env): ConfigResult {
     .sort()) {
     if (mine.has(name)) continue;
     if (all.has(name)) {
-      warnings.push(`${name} is set but channel kind ${kind} does not use it`);
+      // Without a (valid) kind the config is refused below, warnings and all.
+      if (kind) warnings.push(`${name} is set but channel kind ${kind} does not use it`);
       continue;
     }
     const hint = suggest(name, all);

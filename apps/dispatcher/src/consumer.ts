@@ -314,7 +314,8 @@ export class Consumer {
 
   private async handle(w: Worker, msg: amqp.ConsumeMessage): Promise<void> {
     const { adapter, metrics, log, redactor } = this.deps;
-    const headers = msg.properties.headers as Record<string, unknown> | undefined;
+    // Header values as unknown (@types/amqplib says `any`).
+    const headers: Readonly<Record<string, unknown>> | undefined = msg.properties.headers;
     const { attempts, malformed } = attemptsFrom(headers);
     if (malformed)
       log.warn("ignoring a malformed x-warren-attempt header", {
@@ -391,7 +392,7 @@ export class Consumer {
       log.debug("delivered", alert);
       return;
     }
-    const headers = msg.properties.headers as Record<string, unknown> | undefined;
+    const headers: Readonly<Record<string, unknown>> | undefined = msg.properties.headers;
     const exchange = action.kind === "retry" ? config.retryExchange : config.parkedExchange;
     try {
       await w.publisher.publish(
@@ -476,12 +477,27 @@ function withHeartbeat(url: string, seconds: number): string {
   return u.toString();
 }
 
+/** The properties a republished copy keeps from the original. */
+type CopiedProperties = Pick<
+  amqp.Options.Publish,
+  | "contentType"
+  | "contentEncoding"
+  | "messageId"
+  | "correlationId"
+  | "timestamp"
+  | "type"
+  | "appId"
+  | "priority"
+>;
+
 /** The original's properties on the copy, persistent, with `headers`. */
 function republishOptions(
   msg: amqp.ConsumeMessage,
   headers: Record<string, unknown>,
 ): amqp.Options.Publish {
-  const p = msg.properties;
+  // @types/amqplib gives a delivery's properties as `any`; amqplib decodes them as the AMQP
+  // field types, the very types it takes them as when publishing.
+  const p: CopiedProperties = msg.properties;
   return {
     persistent: true,
     headers,

@@ -72,7 +72,8 @@ export class ConfirmPublisher {
           routingKey,
           content,
           { ...options, mandatory: true },
-          (err) => {
+          // amqplib calls back with null (ack) or an Error (nack, or the channel closed first).
+          (err: Error | null) => {
             if (err) {
               const closed = /closed/i.test(err.message);
               settle(

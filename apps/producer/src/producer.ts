@@ -250,7 +250,8 @@ export class AlertProducer {
     else s.byId.set(job.id, [send]);
     this.armConfirmTimer(send);
     try {
-      s.ch.publish(this.o.exchange, job.routingKey, job.content, job.props, (err) =>
+      // amqplib calls back with null (ack) or an Error (nack, or the channel closed first).
+      s.ch.publish(this.o.exchange, job.routingKey, job.content, job.props, (err: Error | null) =>
         this.onConfirm(send, err),
       );
     } catch (e) {

@@ -65,10 +65,14 @@ export function emailAdapter(opts: EmailOptions): Adapter {
         return { kind: permanent ? "permanent" : "transient", reason };
       }
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      transport.close();
+    // The pool's close() is synchronous (a connection busy sending is closed once it is done), so
+    // there is nothing to await: the promise is for the Adapter interface.
+    close(): Promise<void> {
+      if (!closed) {
+        closed = true;
+        transport.close();
+      }
+      return Promise.resolve();
     },
   };
 }
