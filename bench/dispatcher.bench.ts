@@ -70,7 +70,10 @@ function body(i: number, sent?: number): Buffer {
       title: `Disk full on db-${i % 50}`,
       body: "/var is at 99% and rising; the nightly compaction did not free enough space.",
       source: "prometheus",
-      labels: sent === undefined ? { host: `db-${i % 50}`, team: "storage" } : { host: `db-${i % 50}`, team: "storage", sent: sent.toFixed(3) },
+      labels:
+        sent === undefined
+          ? { host: `db-${i % 50}`, team: "storage" }
+          : { host: `db-${i % 50}`, team: "storage", sent: sent.toFixed(3) },
       timestamp: new Date().toISOString(),
     }),
   );
@@ -86,7 +89,11 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
-async function waitFor(what: string, f: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
+async function waitFor(
+  what: string,
+  f: () => boolean | Promise<boolean>,
+  timeoutMs = 300_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await f())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -114,21 +121,25 @@ async function main() {
         }
         await ch.waitForConfirms();
 
-        child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), MAIN], {
-          env: {
-            PATH: process.env.PATH ?? "",
-            WARREN_AMQP_URL: vh.consumerUrl,
-            WARREN_CHANNEL_KIND: "sms",
-            WARREN_GATEWAY_URL: sink.url,
-            WARREN_RETRY_DELAYS: "5s",
-            WARREN_PREFETCH: String(prefetch),
-            WARREN_CONCURRENCY: String(concurrency),
-            WARREN_HTTP_PORT: "0",
-            WARREN_HTTP_HOST: "127.0.0.1",
-            WARREN_LOG_LEVEL: "warn",
+        child = spawn(
+          process.execPath,
+          [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), MAIN],
+          {
+            env: {
+              PATH: process.env.PATH ?? "",
+              WARREN_AMQP_URL: vh.consumerUrl,
+              WARREN_CHANNEL_KIND: "sms",
+              WARREN_GATEWAY_URL: sink.url,
+              WARREN_RETRY_DELAYS: "5s",
+              WARREN_PREFETCH: String(prefetch),
+              WARREN_CONCURRENCY: String(concurrency),
+              WARREN_HTTP_PORT: "0",
+              WARREN_HTTP_HOST: "127.0.0.1",
+              WARREN_LOG_LEVEL: "warn",
+            },
+            stdio: ["ignore", "ignore", "inherit"],
           },
-          stdio: ["ignore", "ignore", "inherit"],
-        });
+        );
         running.add(child);
         const pid = child.pid!;
         await waitFor("the first alert", () => sink.arrivals.length > 0, 60_000);
@@ -144,7 +155,9 @@ async function main() {
           const due = t0 + (i * 1000) / PACED.perSecond;
           const wait = due - performance.now();
           if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-          ch.publish(vh.spec.exchange, "critical.sms", body(TOTAL + i, now()), { persistent: true });
+          ch.publish(vh.spec.exchange, "critical.sms", body(TOTAL + i, now()), {
+            persistent: true,
+          });
         }
         await ch.waitForConfirms();
         await waitFor("the paced alerts", () => sink.latencies.length >= PACED.count);
@@ -162,7 +175,9 @@ async function main() {
             .map((c, i) => c.padStart(WIDTHS[i]))
             .join(""),
         );
-        process.stderr.write(`prefetch ${prefetch} × concurrency ${concurrency}: ${rate.toFixed(0)} alerts/s\n`);
+        process.stderr.write(
+          `prefetch ${prefetch} × concurrency ${concurrency}: ${rate.toFixed(0)} alerts/s\n`,
+        );
       } finally {
         if (child && child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((r) => child!.once("exit", r));
@@ -178,8 +193,14 @@ async function main() {
   } finally {
     await broker.stop();
   }
-  console.log(`dispatcher: ${TOTAL} queued alerts drained, then ${PACED.count} at ${PACED.perSecond}/s for latency (quorum queues, instant HTTP gateway, ${os.cpus().length} cores)`);
-  console.log(["prefetch", " concurrency", "alerts/s", "CPU % (drain)", "p50 ms", "p99 ms"].map((h, i) => h.padStart(WIDTHS[i])).join(""));
+  console.log(
+    `dispatcher: ${TOTAL} queued alerts drained, then ${PACED.count} at ${PACED.perSecond}/s for latency (quorum queues, instant HTTP gateway, ${os.cpus().length} cores)`,
+  );
+  console.log(
+    ["prefetch", " concurrency", "alerts/s", "CPU % (drain)", "p50 ms", "p99 ms"]
+      .map((h, i) => h.padStart(WIDTHS[i]))
+      .join(""),
+  );
   for (const r of rows) console.log(r);
 }
 

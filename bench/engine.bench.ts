@@ -12,16 +12,60 @@ import { syntheticConfig } from "./topology-run";
 function definitions(t: TopologySpec) {
   const hash = (password: string) => {
     const salt = randomBytes(4);
-    return Buffer.concat([salt, createHash("sha256").update(Buffer.concat([salt, Buffer.from(password)])).digest()]).toString("base64");
+    return Buffer.concat([
+      salt,
+      createHash("sha256")
+        .update(Buffer.concat([salt, Buffer.from(password)]))
+        .digest(),
+    ]).toString("base64");
   };
   return {
     vhosts: t.vhosts.map((v) => ({ name: v.name })),
-    users: t.users.map((u) => ({ name: u.name, password_hash: hash(randomBytes(16).toString("hex")), hashing_algorithm: "rabbit_password_hashing_sha256", tags: u.tags.join(",") })),
-    permissions: t.permissions.map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
-    exchanges: t.exchanges.map((x) => ({ name: x.name, vhost: x.vhost, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal, arguments: x.arguments })),
-    queues: t.queues.map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete, arguments: { ...q.arguments, "x-queue-type": q.type } })),
-    bindings: t.bindings.map((b) => ({ source: b.source, vhost: b.vhost, destination: b.destination, destination_type: b.destinationType, routing_key: b.routingKey, arguments: b.arguments })),
-    policies: t.policies.map((p) => ({ name: p.name, vhost: p.vhost, pattern: p.pattern, "apply-to": p.applyTo, priority: p.priority, definition: p.definition })),
+    users: t.users.map((u) => ({
+      name: u.name,
+      password_hash: hash(randomBytes(16).toString("hex")),
+      hashing_algorithm: "rabbit_password_hashing_sha256",
+      tags: u.tags.join(","),
+    })),
+    permissions: t.permissions.map((p) => ({
+      user: p.user,
+      vhost: p.vhost,
+      configure: p.configure,
+      write: p.write,
+      read: p.read,
+    })),
+    exchanges: t.exchanges.map((x) => ({
+      name: x.name,
+      vhost: x.vhost,
+      type: x.type,
+      durable: x.durable,
+      auto_delete: x.autoDelete,
+      internal: x.internal,
+      arguments: x.arguments,
+    })),
+    queues: t.queues.map((q) => ({
+      name: q.name,
+      vhost: q.vhost,
+      durable: q.durable,
+      auto_delete: q.autoDelete,
+      arguments: { ...q.arguments, "x-queue-type": q.type },
+    })),
+    bindings: t.bindings.map((b) => ({
+      source: b.source,
+      vhost: b.vhost,
+      destination: b.destination,
+      destination_type: b.destinationType,
+      routing_key: b.routingKey,
+      arguments: b.arguments,
+    })),
+    policies: t.policies.map((p) => ({
+      name: p.name,
+      vhost: p.vhost,
+      pattern: p.pattern,
+      "apply-to": p.applyTo,
+      priority: p.priority,
+      definition: p.definition,
+    })),
   };
 }
 
@@ -32,10 +76,14 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function importDefinitions(broker: Broker, t: TopologySpec): Promise<number> {
-  const [, s] = await timed(() => broker.mgmtJson("/api/definitions", { method: "POST", body: JSON.stringify(definitions(t)) }));
+  const [, s] = await timed(() =>
+    broker.mgmtJson("/api/definitions", { method: "POST", body: JSON.stringify(definitions(t)) }),
+  );
   // Clean up: deleting the vhosts takes their contents along.
-  for (const v of t.vhosts) await broker.mgmt(`/api/vhosts/${encodeURIComponent(v.name)}`, { method: "DELETE" });
-  for (const u of t.users) await broker.mgmt(`/api/users/${encodeURIComponent(u.name)}`, { method: "DELETE" });
+  for (const v of t.vhosts)
+    await broker.mgmt(`/api/vhosts/${encodeURIComponent(v.name)}`, { method: "DELETE" });
+  for (const u of t.users)
+    await broker.mgmt(`/api/users/${encodeURIComponent(u.name)}`, { method: "DELETE" });
   return s;
 }
 
@@ -45,17 +93,33 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   try {
     for (const n of [100, 1_000]) {
-      const config = { ...syntheticConfig(n), "warren:broker": { managementUrl: broker.managementUrl, username: broker.adminUser } };
-      const spec = loadWarrenSpec({ ...config, "warren:broker": { managementUrl: broker.managementUrl, username: broker.adminUser, password: "x" } });
-      const objects = Object.values(spec.topology).reduce((s, l) => s + (l as unknown[]).length, 0);
+      const config = {
+        ...syntheticConfig(n),
+        "warren:broker": { managementUrl: broker.managementUrl, username: broker.adminUser },
+      };
+      const spec = loadWarrenSpec({
+        ...config,
+        "warren:broker": {
+          managementUrl: broker.managementUrl,
+          username: broker.adminUser,
+          password: "x",
+        },
+      });
+      // Object.values() of an interface is any[]: its values are the topology's lists.
+      const lists = Object.values(spec.topology) as readonly (readonly unknown[])[];
+      const objects = lists.reduce((s, l) => s + l.length, 0);
       const floor = await importDefinitions(broker, spec.topology);
-      const stack = await project.stack(`bench${n}`, config, { "warren:broker.password": broker.adminPassword });
+      const stack = await project.stack(`bench${n}`, config, {
+        "warren:broker.password": broker.adminPassword,
+      });
       const [, up] = await timed(() => stack.up());
       const [, preview] = await timed(() => stack.preview({ expectNoChanges: true }));
       const [, refresh] = await timed(() => stack.refresh());
       const [, destroy] = await timed(() => stack.destroy());
       const f = (x: number) => x.toFixed(1).padStart(9);
-      rows.push(`${String(objects).padStart(8)}${f(up)}${f(preview)}${f(refresh)}${f(destroy)}${f(floor).padStart(13)}${(up / floor).toFixed(0).padStart(8)}x`);
+      rows.push(
+        `${String(objects).padStart(8)}${f(up)}${f(preview)}${f(refresh)}${f(destroy)}${f(floor).padStart(13)}${(up / floor).toFixed(0).padStart(8)}x`,
+      );
     }
   } finally {
     project.dispose();

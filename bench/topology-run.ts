@@ -10,23 +10,42 @@ export function syntheticConfig(n: number): Record<string, unknown> {
   const vhosts = Array.from({ length: vhostCount }, (_, i) => ({ name: `vh${i}` }));
   const per = (share: number) => Math.max(1, Math.round(n * share));
   const exchanges = Array.from({ length: per(0.15) }, (_, i) => ({
-    name: `ex${i}`, vhost: `vh${i % vhostCount}`, type: (["topic", "direct", "fanout"] as const)[i % 3],
+    name: `ex${i}`,
+    vhost: `vh${i % vhostCount}`,
+    type: (["topic", "direct", "fanout"] as const)[i % 3],
   }));
   const queues = Array.from({ length: per(0.3) }, (_, i) => ({
-    name: `q${i}`, vhost: `vh${i % vhostCount}`, type: i % 2 ? "quorum" : "classic", arguments: { "x-max-length": 1000 + i },
+    name: `q${i}`,
+    vhost: `vh${i % vhostCount}`,
+    type: i % 2 ? "quorum" : "classic",
+    arguments: { "x-max-length": 1000 + i },
   }));
   // Exchange i and queue j share a vhost when i ≡ j (mod vhostCount).
   const bindings = Array.from({ length: per(0.4) }, (_, i) => {
     const x = exchanges[i % exchanges.length];
     const vh = Number(x.vhost.slice(2));
     const qi = (Math.floor(i / exchanges.length) * vhostCount + vh) % queues.length;
-    const q = queues[qi].vhost === x.vhost ? queues[qi] : queues.find((qq) => qq.vhost === x.vhost)!;
+    const q =
+      queues[qi].vhost === x.vhost ? queues[qi] : queues.find((qq) => qq.vhost === x.vhost)!;
     return { vhost: x.vhost, source: x.name, destination: q.name, routingKey: `k${i}.#` };
   });
-  const users = Array.from({ length: per(0.05) }, (_, i) => ({ name: `u${i}`, tags: i % 10 ? [] : ["monitoring"] }));
-  const permissions = users.map((u, i) => ({ user: u.name, vhost: `vh${i % vhostCount}`, configure: "^$", write: "^ex\\d+$", read: "^q\\d+$" }));
+  const users = Array.from({ length: per(0.05) }, (_, i) => ({
+    name: `u${i}`,
+    tags: i % 10 ? [] : ["monitoring"],
+  }));
+  const permissions = users.map((u, i) => ({
+    user: u.name,
+    vhost: `vh${i % vhostCount}`,
+    configure: "^$",
+    write: "^ex\\d+$",
+    read: "^q\\d+$",
+  }));
   const policies = Array.from({ length: per(0.1) - vhostCount }, (_, i) => ({
-    name: `p${i}`, vhost: `vh${i % vhostCount}`, pattern: `^q${i}$`, applyTo: "queues", definition: { "message-ttl": 60000 },
+    name: `p${i}`,
+    vhost: `vh${i % vhostCount}`,
+    pattern: `^q${i}$`,
+    applyTo: "queues",
+    definition: { "message-ttl": 60000 },
   }));
   return {
     "warren:environment": "dev",
@@ -39,15 +58,23 @@ async function main(): Promise<void> {
   tuneForLargeStacks(); // as index.ts does
   const config = syntheticConfig(n);
   installMocks();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Topology } = require("../components/topology/topology") as typeof import("../components/topology/topology");
+  // Loaded after installMocks(): the Pulumi runtime must see the mocks when the module loads.
+  const { Topology } = await import("../components/topology/topology");
 
   let t = performance.now();
   const r = parseWarrenConfig(config);
   const validateMs = performance.now() - t;
-  if (!r.ok) throw new Error(r.issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join("\n"));
+  if (!r.ok)
+    throw new Error(
+      r.issues
+        .slice(0, 5)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join("\n"),
+    );
   const t0 = r.spec.topology;
-  const objects = Object.values(t0).reduce((s, list) => s + (list as unknown[]).length, 0);
+  // Object.values() of an interface is any[]: its values are the topology's lists.
+  const lists = Object.values(t0) as readonly (readonly unknown[])[];
+  const objects = lists.reduce((s, list) => s + list.length, 0);
 
   t = performance.now();
   new Topology("bench", {

@@ -3,7 +3,12 @@
 // https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
 
 /** Delay before reconnect attempt `attempt` (0 for the first retry); `random` in [0, 1). */
-export function backoffMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  minMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

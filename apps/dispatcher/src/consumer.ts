@@ -122,12 +122,17 @@ export class Consumer {
             }
           }),
         );
-        this.deps.log.info("stopped consuming; finishing in-flight deliveries", { inFlight: this.inFlight });
-      }
-      if (!(await this.idle(this.deps.config.shutdownTimeoutMs))) {
-        this.deps.log.warn("shutdown timeout: closing with deliveries in flight; the broker delivers them again", {
+        this.deps.log.info("stopped consuming; finishing in-flight deliveries", {
           inFlight: this.inFlight,
         });
+      }
+      if (!(await this.idle(this.deps.config.shutdownTimeoutMs))) {
+        this.deps.log.warn(
+          "shutdown timeout: closing with deliveries in flight; the broker delivers them again",
+          {
+            inFlight: this.inFlight,
+          },
+        );
       }
       if (s) await this.closeSession(s, true);
     }
@@ -157,11 +162,17 @@ export class Consumer {
         failures = 0;
         connectedBefore = true;
         this.setState("consuming");
-        log.info("consuming", { queue: config.queue, prefetch: config.prefetch, concurrency: config.concurrency });
+        log.info("consuming", {
+          queue: config.queue,
+          prefetch: config.prefetch,
+          concurrency: config.concurrency,
+        });
         await s.closed;
         if (!this.stopping) log.warn("lost the broker connection");
       } catch (e) {
-        log.warn(connectedBefore ? "reconnect failed" : "cannot connect to the broker", { error: e });
+        log.warn(connectedBefore ? "reconnect failed" : "cannot connect to the broker", {
+          error: e,
+        });
       }
       if (this.stopping) break;
       this.setState("connecting");
@@ -195,7 +206,9 @@ export class Consumer {
     const session: Session = { conn, workers: [], closed, closing: false };
     conn.on("error", (e: Error) => log.warn("broker connection error", { error: e }));
     conn.on("close", () => onClosed());
-    conn.on("blocked", (reason: string) => log.warn("the broker blocks publishing (resource alarm)", { reason }));
+    conn.on("blocked", (reason: string) =>
+      log.warn("the broker blocks publishing (resource alarm)", { reason }),
+    );
     conn.on("unblocked", () => log.info("the broker unblocked publishing"));
     // Any channel closing under us means this session is broken: start over on a new connection.
     const fail = (what: string) => (e?: Error) => {
@@ -214,10 +227,16 @@ export class Consumer {
         pub.on("close", fail("publish channel"));
         const worker: Worker = {
           ch,
-          publisher: new ConfirmPublisher(pub, config.publishTimeoutMs, () => fail("publish channel (no confirm)")()),
+          publisher: new ConfirmPublisher(pub, config.publishTimeoutMs, () =>
+            fail("publish channel (no confirm)")(),
+          ),
         };
         session.workers.push(worker);
-        const { consumerTag } = await ch.consume(config.queue, (msg) => this.onMessage(session, worker, msg), { noAck: false });
+        const { consumerTag } = await ch.consume(
+          config.queue,
+          (msg) => this.onMessage(session, worker, msg),
+          { noAck: false },
+        );
         worker.consumerTag = consumerTag;
       }
     } catch (e) {
@@ -259,7 +278,9 @@ export class Consumer {
   private onMessage(session: Session, w: Worker, msg: amqp.ConsumeMessage | null): void {
     if (msg === null) {
       // basic.cancel from the broker: the queue was deleted or moved. Reconnect and re-subscribe.
-      this.deps.log.warn("the broker cancelled the consumer (queue deleted?); reconnecting", { queue: this.deps.config.queue });
+      this.deps.log.warn("the broker cancelled the consumer (queue deleted?); reconnecting", {
+        queue: this.deps.config.queue,
+      });
       void this.closeSession(session);
       return;
     }
@@ -293,14 +314,22 @@ export class Consumer {
 
   private async handle(w: Worker, msg: amqp.ConsumeMessage): Promise<void> {
     const { adapter, metrics, log, redactor } = this.deps;
-    const headers = msg.properties.headers as Record<string, unknown> | undefined;
+    // Header values as unknown (@types/amqplib says `any`).
+    const headers: Readonly<Record<string, unknown>> | undefined = msg.properties.headers;
     const { attempts, malformed } = attemptsFrom(headers);
-    if (malformed) log.warn("ignoring a malformed x-warren-attempt header", { value: String(headers?.["x-warren-attempt"]) });
+    if (malformed)
+      log.warn("ignoring a malformed x-warren-attempt header", {
+        value: String(headers?.["x-warren-attempt"]),
+      });
 
     const parsed = parseAlert(msg.content);
     // At least once means copies: a producer's republish after a lost confirm, the broker's
     // redelivery after a lost ack. A copy of an alert delivered already is acked, not sent again.
-    const id = parsed.ok ? (typeof msg.properties.messageId === "string" && msg.properties.messageId !== "" ? msg.properties.messageId : parsed.alert.id) : "";
+    const id = parsed.ok
+      ? typeof msg.properties.messageId === "string" && msg.properties.messageId !== ""
+        ? msg.properties.messageId
+        : parsed.alert.id
+      : "";
     if (parsed.ok && this.delivered) {
       // A copy that comes while another copy is with the target (say, redelivered after a lost
       // connection) waits for that attempt's outcome rather than race it.
@@ -326,7 +355,10 @@ export class Consumer {
         // Adapters report failures as outcomes; a throw is a bug, but the alert is not lost.
         result = { kind: "transient", reason: `adapter error: ${(e as Error).message}` };
       }
-      metrics.targetDuration.observe({ ...this.labels, outcome: result.kind }, (performance.now() - t0) / 1000);
+      metrics.targetDuration.observe(
+        { ...this.labels, outcome: result.kind },
+        (performance.now() - t0) / 1000,
+      );
       if (result.kind === "delivered") {
         // Before the ack: a redelivery because the ack was lost is caught too.
         this.delivered?.remember(id);
@@ -342,37 +374,68 @@ export class Consumer {
         settle();
       }
     }
-    const alertFields: Record<string, string> = parsed.ok ? { id: parsed.alert.id, severity: parsed.alert.severity } : {};
+    const alertFields: Record<string, string> = parsed.ok
+      ? { id: parsed.alert.id, severity: parsed.alert.severity }
+      : {};
     await this.execute(w, msg, decide(this.policy, attempts, result), alertFields);
   }
 
-  private async execute(w: Worker, msg: amqp.ConsumeMessage, action: Action, alert: Record<string, string>): Promise<void> {
+  private async execute(
+    w: Worker,
+    msg: amqp.ConsumeMessage,
+    action: Action,
+    alert: Record<string, string>,
+  ): Promise<void> {
     const { config, metrics, log } = this.deps;
     if (action.kind === "ack") {
       this.ack(w, msg);
       log.debug("delivered", alert);
       return;
     }
-    const headers = msg.properties.headers as Record<string, unknown> | undefined;
+    const headers: Readonly<Record<string, unknown>> | undefined = msg.properties.headers;
     const exchange = action.kind === "retry" ? config.retryExchange : config.parkedExchange;
     try {
-      await w.publisher.publish(exchange, action.routingKey, msg.content, republishOptions(msg, republishHeaders(headers, action)));
+      await w.publisher.publish(
+        exchange,
+        action.routingKey,
+        msg.content,
+        republishOptions(msg, republishHeaders(headers, action)),
+      );
     } catch (e) {
       if (action.kind === "retry" && e instanceof PublishError && e.failure === "unroutable") {
-        log.error("no retry queue for this delay; parking instead", { ...alert, exchange, routingKey: action.routingKey });
+        log.error("no retry queue for this delay; parking instead", {
+          ...alert,
+          exchange,
+          routingKey: action.routingKey,
+        });
         return this.execute(w, msg, parkUnroutableRetry(this.policy, action, exchange), alert);
       }
       metrics.publishFailures.inc({ ...this.labels, exchange });
-      log.warn("republish failed; the delivery is requeued", { ...alert, exchange, routingKey: action.routingKey, error: e });
+      log.warn("republish failed; the delivery is requeued", {
+        ...alert,
+        exchange,
+        routingKey: action.routingKey,
+        error: e,
+      });
       await this.requeue(w, msg);
       return;
     }
     if (action.kind === "retry") {
       metrics.retried.inc({ ...this.labels, delay: action.delay });
-      log.info("retry scheduled", { ...alert, attempt: action.attempts, delay: action.delay, reason: action.reason });
+      log.info("retry scheduled", {
+        ...alert,
+        attempt: action.attempts,
+        delay: action.delay,
+        reason: action.reason,
+      });
     } else {
       metrics.parked.inc({ ...this.labels, outcome: action.outcome });
-      log.warn("parked", { ...alert, outcome: action.outcome, attempts: action.attempts, reason: action.reason });
+      log.warn("parked", {
+        ...alert,
+        outcome: action.outcome,
+        attempts: action.attempts,
+        reason: action.reason,
+      });
     }
     this.ack(w, msg);
   }
@@ -382,9 +445,12 @@ export class Consumer {
       w.ch.ack(msg);
     } catch {
       // The channel closed meanwhile: the broker has requeued the delivery and sends it again.
-      this.deps.log.warn("could not acknowledge (channel closed); the broker delivers the alert again", {
-        deliveryTag: msg.fields.deliveryTag,
-      });
+      this.deps.log.warn(
+        "could not acknowledge (channel closed); the broker delivers the alert again",
+        {
+          deliveryTag: msg.fields.deliveryTag,
+        },
+      );
     }
   }
 
@@ -411,9 +477,27 @@ function withHeartbeat(url: string, seconds: number): string {
   return u.toString();
 }
 
+/** The properties a republished copy keeps from the original. */
+type CopiedProperties = Pick<
+  amqp.Options.Publish,
+  | "contentType"
+  | "contentEncoding"
+  | "messageId"
+  | "correlationId"
+  | "timestamp"
+  | "type"
+  | "appId"
+  | "priority"
+>;
+
 /** The original's properties on the copy, persistent, with `headers`. */
-function republishOptions(msg: amqp.ConsumeMessage, headers: Record<string, unknown>): amqp.Options.Publish {
-  const p = msg.properties;
+function republishOptions(
+  msg: amqp.ConsumeMessage,
+  headers: Record<string, unknown>,
+): amqp.Options.Publish {
+  // @types/amqplib gives a delivery's properties as `any`; amqplib decodes them as the AMQP
+  // field types, the very types it takes them as when publishing.
+  const p: CopiedProperties = msg.properties;
   return {
     persistent: true,
     headers,

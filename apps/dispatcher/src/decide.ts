@@ -34,15 +34,31 @@ export type ParkOutcome = "invalid" | "permanent" | "exhausted" | "unroutable-re
 export type Action =
   | { readonly kind: "ack" }
   /** Publish to the retry exchange with `routingKey`, header x-warren-attempt = `attempts`; then ack. */
-  | { readonly kind: "retry"; readonly routingKey: string; readonly delay: string; readonly attempts: number; readonly reason: string }
+  | {
+      readonly kind: "retry";
+      readonly routingKey: string;
+      readonly delay: string;
+      readonly attempts: number;
+      readonly reason: string;
+    }
   /** Publish to the parked exchange with `routingKey` and the reason headers; then ack. */
-  | { readonly kind: "park"; readonly routingKey: string; readonly outcome: ParkOutcome; readonly attempts: number; readonly reason: string };
+  | {
+      readonly kind: "park";
+      readonly routingKey: string;
+      readonly outcome: ParkOutcome;
+      readonly attempts: number;
+      readonly reason: string;
+    };
 
 /**
  * The action for a delivery that had `attemptsBefore` earlier attempts (its x-warren-attempt
  * header) and ended with `result`.
  */
-export function decide(policy: RetryPolicy, attemptsBefore: number, result: Outcome | Invalid): Action {
+export function decide(
+  policy: RetryPolicy,
+  attemptsBefore: number,
+  result: Outcome | Invalid,
+): Action {
   const park = (outcome: ParkOutcome, attempts: number, reason: string): Action => ({
     kind: "park",
     routingKey: policy.channel,
@@ -60,15 +76,29 @@ export function decide(policy: RetryPolicy, attemptsBefore: number, result: Outc
       return park("permanent", attempt, result.reason);
     case "transient": {
       if (attempt >= policy.maxAttempts || policy.delays.length === 0)
-        return park("exhausted", attempt, `gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}: ${result.reason}`);
+        return park(
+          "exhausted",
+          attempt,
+          `gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}: ${result.reason}`,
+        );
       const delay = policy.delays[Math.min(attempt, policy.delays.length) - 1];
-      return { kind: "retry", routingKey: `${policy.channel}.${delay}`, delay, attempts: attempt, reason: result.reason };
+      return {
+        kind: "retry",
+        routingKey: `${policy.channel}.${delay}`,
+        delay,
+        attempts: attempt,
+        reason: result.reason,
+      };
     }
   }
 }
 
 /** The park that replaces a retry the broker could not route. */
-export function parkUnroutableRetry(policy: RetryPolicy, retry: Extract<Action, { kind: "retry" }>, exchange: string): Action {
+export function parkUnroutableRetry(
+  policy: RetryPolicy,
+  retry: Extract<Action, { kind: "retry" }>,
+  exchange: string,
+): Action {
   return {
     kind: "park",
     routingKey: policy.channel,
@@ -88,10 +118,18 @@ export const OUTCOME_HEADER = "x-warren-outcome";
  * non-negative integer counts as 0 (and is overwritten on the next retry), so it cannot wedge a
  * message; `malformed` lets the caller log it.
  */
-export function attemptsFrom(headers: Readonly<Record<string, unknown>> | undefined): { attempts: number; malformed: boolean } {
+export function attemptsFrom(headers: Readonly<Record<string, unknown>> | undefined): {
+  attempts: number;
+  malformed: boolean;
+} {
   const v = headers?.[ATTEMPT_HEADER];
   if (v === undefined) return { attempts: 0, malformed: false };
-  const n = typeof v === "number" || typeof v === "bigint" ? Number(v) : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : NaN;
+  const n =
+    typeof v === "number" || typeof v === "bigint"
+      ? Number(v)
+      : typeof v === "string" && /^\d+$/.test(v)
+        ? Number(v)
+        : NaN;
   if (Number.isSafeInteger(n) && n >= 0) return { attempts: n, malformed: false };
   return { attempts: 0, malformed: true };
 }
@@ -100,7 +138,16 @@ export function attemptsFrom(headers: Readonly<Record<string, unknown>> | undefi
  * Headers the broker manages (dead-letter history; quorum queues' delivery count): dropped on
  * republish, where the attempt header is what counts.
  */
-const BROKER_HEADERS = ["x-delivery-count", "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason", "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason"];
+const BROKER_HEADERS = [
+  "x-delivery-count",
+  "x-death",
+  "x-first-death-exchange",
+  "x-first-death-queue",
+  "x-first-death-reason",
+  "x-last-death-exchange",
+  "x-last-death-queue",
+  "x-last-death-reason",
+];
 
 /** The headers a republished copy carries: the producer's own, plus ours for `action`. */
 export function republishHeaders(
@@ -109,7 +156,8 @@ export function republishHeaders(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(original ?? {})) if (!BROKER_HEADERS.includes(k)) out[k] = v;
-  out[REASON_HEADER] = action.reason.length > 1000 ? action.reason.slice(0, 999) + "…" : action.reason;
+  out[REASON_HEADER] =
+    action.reason.length > 1000 ? action.reason.slice(0, 999) + "…" : action.reason;
   if (action.kind === "retry") {
     out[ATTEMPT_HEADER] = action.attempts;
   } else {

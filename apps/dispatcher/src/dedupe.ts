@@ -29,8 +29,10 @@ export class DeliveredIds {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.maxAgeMs = options.maxAgeMs ?? 600_000;
     this.now = options.now ?? (() => performance.now());
-    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1) throw new RangeError(`maxEntries: must be a positive integer, got ${this.maxEntries}`);
-    if (!(this.maxAgeMs > 0)) throw new RangeError(`maxAgeMs: must be positive, got ${this.maxAgeMs}`);
+    if (!Number.isInteger(this.maxEntries) || this.maxEntries < 1)
+      throw new RangeError(`maxEntries: must be a positive integer, got ${this.maxEntries}`);
+    if (!(this.maxAgeMs > 0))
+      throw new RangeError(`maxAgeMs: must be positive, got ${this.maxAgeMs}`);
   }
 
   /** Ids in the window (after dropping the expired ones). */

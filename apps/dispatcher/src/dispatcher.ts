@@ -34,7 +34,10 @@ export class Dispatcher {
     const redactor = new Redactor();
     for (const u of config.amqpUrls) redactor.addUrl(u);
     for (const s of config.secrets) redactor.addUrl(s);
-    this.log = createLogger({ level: config.logLevel, write: opts.writeLog, redactor }, { channel: config.channel });
+    this.log = createLogger(
+      { level: config.logLevel, write: opts.writeLog, redactor },
+      { channel: config.channel },
+    );
     this.metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });
     this.adapter = opts.adapter ?? createAdapter(config);
     this.consumer = new Consumer({
@@ -51,7 +54,10 @@ export class Dispatcher {
   async start(): Promise<void> {
     const { http } = this.config;
     this.server = await startServer(
-      { registry: this.metrics.registry, readiness: () => ({ ready: this.consumer.ready, state: this.consumer.status }) },
+      {
+        registry: this.metrics.registry,
+        readiness: () => ({ ready: this.consumer.ready, state: this.consumer.status }),
+      },
       http.port,
       http.host,
     );

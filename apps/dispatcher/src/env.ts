@@ -62,7 +62,10 @@ export class EnvReader {
       try {
         value = fs.readFileSync(file, "utf8").replace(/\r?\n$/, "");
       } catch (e) {
-        this.fail(`${name}_FILE`, `cannot read ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        this.fail(
+          `${name}_FILE`,
+          `cannot read ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
         return undefined;
       }
       if (value === "") {
@@ -93,7 +96,10 @@ export class EnvReader {
     const v = this.raw(name) ?? def;
     const ms = durationMs(v.trim());
     if (ms === undefined || ms < minMs) {
-      this.fail(name, `must be a duration such as "500ms", "10s", "5m" or "1h"${minMs > 1 ? ` of at least ${minMs}ms` : ""}, got ${JSON.stringify(v)}`);
+      this.fail(
+        name,
+        `must be a duration such as "500ms", "10s", "5m" or "1h"${minMs > 1 ? ` of at least ${minMs}ms` : ""}, got ${JSON.stringify(v)}`,
+      );
       return durationMs(def)!;
     }
     return ms;
@@ -106,7 +112,10 @@ export class EnvReader {
       return def;
     }
     if (!(values as readonly string[]).includes(v)) {
-      this.fail(name, `must be one of ${values.join(", ")}, got ${JSON.stringify(v)}${suggest(v, values)}`);
+      this.fail(
+        name,
+        `must be one of ${values.join(", ")}, got ${JSON.stringify(v)}${suggest(v, values)}`,
+      );
       return def;
     }
     return v as T;
@@ -148,7 +157,9 @@ export function suggest(s: string, candidates: Iterable<string>): string {
     const d = editDistance(s, c);
     if (d < bestD) [best, bestD] = [c, d];
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(s.length / 4)) ? ` (did you mean ${JSON.stringify(best)}?)` : "";
+  return best !== undefined && bestD <= Math.max(2, Math.floor(s.length / 4))
+    ? ` (did you mean ${JSON.stringify(best)}?)`
+    : "";
 }
 
 function editDistance(a: string, b: string): number {

@@ -83,7 +83,10 @@ export function createLogger(opts: LoggerOptions = {}, base: Fields = {}): Logge
   const redactor = opts.redactor ?? new Redactor();
   const emit = (level: Level, msg: string, fields?: Fields) => {
     if (LEVELS.indexOf(level) < min) return;
-    const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }, replacer);
+    const line = JSON.stringify(
+      { time: new Date().toISOString(), level, msg, ...base, ...fields },
+      replacer,
+    );
     write(redactor.redact(line) + "\n");
   };
   return {

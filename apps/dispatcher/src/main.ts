@@ -8,7 +8,8 @@ function main(): void {
   const parsed = parseConfig(process.env);
   if (!parsed.ok) {
     const log = createLogger();
-    for (const e of parsed.errors) log.error(`invalid configuration: ${e}`, { variable: e.slice(0, e.indexOf(":")) });
+    for (const e of parsed.errors)
+      log.error(`invalid configuration: ${e}`, { variable: e.slice(0, e.indexOf(":")) });
     process.exit(2);
   }
   const d = new Dispatcher(parsed.config);
@@ -17,7 +18,9 @@ function main(): void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
-      d.log.warn("second signal: exiting now; the broker delivers unacknowledged alerts again", { signal });
+      d.log.warn("second signal: exiting now; the broker delivers unacknowledged alerts again", {
+        signal,
+      });
       process.exit(1);
     }
     d.log.info("stopping", { signal });

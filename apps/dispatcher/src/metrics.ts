@@ -30,25 +30,41 @@ export interface Metrics {
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "warren_dispatcher_" });
+  if (opts.defaultMetrics ?? true)
+    collectDefaultMetrics({ register: registry, prefix: "warren_dispatcher_" });
   const registers = [registry];
   return {
     registry,
-    delivered: new Counter({ name: "warren_dispatcher_delivered_total", help: "Alerts the target accepted.", labelNames: ["channel"], registers }),
+    delivered: new Counter({
+      name: "warren_dispatcher_delivered_total",
+      help: "Alerts the target accepted.",
+      labelNames: ["channel"],
+      registers,
+    }),
     failed: new Counter({
       name: "warren_dispatcher_failed_total",
       help: "Failed delivery attempts by kind (transient, permanent, invalid).",
       labelNames: ["channel", "kind"],
       registers,
     }),
-    retried: new Counter({ name: "warren_dispatcher_retried_total", help: "Alerts sent to a retry queue.", labelNames: ["channel", "delay"], registers }),
+    retried: new Counter({
+      name: "warren_dispatcher_retried_total",
+      help: "Alerts sent to a retry queue.",
+      labelNames: ["channel", "delay"],
+      registers,
+    }),
     parked: new Counter({
       name: "warren_dispatcher_parked_total",
       help: "Alerts parked, by outcome (invalid, permanent, exhausted).",
       labelNames: ["channel", "outcome"],
       registers,
     }),
-    inFlight: new Gauge({ name: "warren_dispatcher_in_flight", help: "Deliveries being processed.", labelNames: ["channel"], registers }),
+    inFlight: new Gauge({
+      name: "warren_dispatcher_in_flight",
+      help: "Deliveries being processed.",
+      labelNames: ["channel"],
+      registers,
+    }),
     latency: new Histogram({
       name: "warren_dispatcher_latency_seconds",
       help: "From the alert's timestamp to the target accepting it.",
@@ -63,8 +79,18 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    ready: new Gauge({ name: "warren_dispatcher_ready", help: "1 while connected and consuming.", labelNames: ["channel"], registers }),
-    reconnects: new Counter({ name: "warren_dispatcher_reconnects_total", help: "Broker connections lost.", labelNames: ["channel"], registers }),
+    ready: new Gauge({
+      name: "warren_dispatcher_ready",
+      help: "1 while connected and consuming.",
+      labelNames: ["channel"],
+      registers,
+    }),
+    reconnects: new Counter({
+      name: "warren_dispatcher_reconnects_total",
+      help: "Broker connections lost.",
+      labelNames: ["channel"],
+      registers,
+    }),
     publishFailures: new Counter({
       name: "warren_dispatcher_publish_failures_total",
       help: "Retry or park publishes the broker did not confirm (the alert is requeued).",

@@ -32,14 +32,24 @@ export class ConfirmPublisher {
     });
   }
 
-  publish(exchange: string, routingKey: string, content: Buffer, options: amqp.Options.Publish): Promise<void> {
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: amqp.Options.Publish,
+  ): Promise<void> {
     const run = () => this.publishOne(exchange, routingKey, content, options);
     const p = this.tail.then(run, run);
     this.tail = p.catch(() => undefined);
     return p;
   }
 
-  private publishOne(exchange: string, routingKey: string, content: Buffer, options: amqp.Options.Publish): Promise<void> {
+  private publishOne(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: amqp.Options.Publish,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.returned = false;
       let settled = false;
@@ -51,20 +61,41 @@ export class ConfirmPublisher {
         else resolve();
       };
       const timer = setTimeout(() => {
-        settle(new PublishError(`no confirm from the broker within ${this.timeoutMs}ms`, "timeout"));
+        settle(
+          new PublishError(`no confirm from the broker within ${this.timeoutMs}ms`, "timeout"),
+        );
         this.onTimeout();
       }, this.timeoutMs);
       try {
-        this.channel.publish(exchange, routingKey, content, { ...options, mandatory: true }, (err) => {
-          if (err) {
-            const closed = /closed/i.test(err.message);
-            settle(new PublishError(closed ? "the channel closed before the broker confirmed" : `exchange ${exchange} refused the message (nack: a queue is full or unavailable)`, closed ? "closed" : "nacked"));
-          } else if (this.returned) {
-            settle(new PublishError(`exchange ${exchange} has no queue for routing key ${routingKey}`, "unroutable"));
-          } else {
-            settle();
-          }
-        });
+        this.channel.publish(
+          exchange,
+          routingKey,
+          content,
+          { ...options, mandatory: true },
+          // amqplib calls back with null (ack) or an Error (nack, or the channel closed first).
+          (err: Error | null) => {
+            if (err) {
+              const closed = /closed/i.test(err.message);
+              settle(
+                new PublishError(
+                  closed
+                    ? "the channel closed before the broker confirmed"
+                    : `exchange ${exchange} refused the message (nack: a queue is full or unavailable)`,
+                  closed ? "closed" : "nacked",
+                ),
+              );
+            } else if (this.returned) {
+              settle(
+                new PublishError(
+                  `exchange ${exchange} has no queue for routing key ${routingKey}`,
+                  "unroutable",
+                ),
+              );
+            } else {
+              settle();
+            }
+          },
+        );
       } catch (e) {
         settle(new PublishError(`cannot publish: ${(e as Error).message}`, "closed"));
       }

@@ -13,13 +13,17 @@ export const alertSchema = z
     source: text(1024).min(1, "must not be empty"),
     labels: z.record(text(256).min(1, "label names must not be empty"), text(4096)),
     // A zone is required: an alert's age (the latency metric) cannot be known without one.
-    timestamp: z.string().datetime({ offset: true, message: "must be an ISO 8601 date-time with a zone, e.g. 2024-05-01T12:00:00Z" }),
+    timestamp: z.string().datetime({
+      offset: true,
+      message: "must be an ISO 8601 date-time with a zone, e.g. 2024-05-01T12:00:00Z",
+    }),
   })
   .strict();
 
 export type Alert = z.output<typeof alertSchema>;
 
-export type ParsedAlert = { readonly ok: true; readonly alert: Alert } | { readonly ok: false; readonly reason: string };
+export type ParsedAlert =
+  { readonly ok: true; readonly alert: Alert } | { readonly ok: false; readonly reason: string };
 
 /** Parses a message body: UTF-8 JSON holding one alert. Never throws. */
 export function parseAlert(content: Buffer): ParsedAlert {

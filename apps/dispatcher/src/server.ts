@@ -14,7 +14,11 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function startServer(deps: ServerDeps, port: number, host?: string): Promise<HealthServer> {
+export async function startServer(
+  deps: ServerDeps,
+  port: number,
+  host?: string,
+): Promise<HealthServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const send = (status: number, body: string, type = "text/plain; charset=utf-8") => {

@@ -6,7 +6,16 @@ import { plainText, headline } from "./format";
 import type { Alert } from "./schema";
 
 /** Placeholders that insert a string's content (the template supplies the quotes). */
-export const STRING_FIELDS = ["id", "severity", "title", "body", "source", "timestamp", "headline", "text"] as const;
+export const STRING_FIELDS = [
+  "id",
+  "severity",
+  "title",
+  "body",
+  "source",
+  "timestamp",
+  "headline",
+  "text",
+] as const;
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}/g;
 
@@ -42,12 +51,21 @@ const SAMPLE: Alert = {
 };
 
 /** Compiles a template; returns the problems instead when it cannot be used. */
-export function compileTemplate(template: string): { ok: true; template: Template } | { ok: false; errors: string[] } {
+export function compileTemplate(
+  template: string,
+): { ok: true; template: Template } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   for (const m of template.matchAll(PLACEHOLDER)) {
     const name = m[1];
-    if (name === "labels" || name.startsWith("labels.") || (STRING_FIELDS as readonly string[]).includes(name)) continue;
-    errors.push(`unknown placeholder {{${name}}}; use one of ${STRING_FIELDS.map((f) => `{{${f}}}`).join(", ")}, {{labels.<name>}} or {{labels}}`);
+    if (
+      name === "labels" ||
+      name.startsWith("labels.") ||
+      (STRING_FIELDS as readonly string[]).includes(name)
+    )
+      continue;
+    errors.push(
+      `unknown placeholder {{${name}}}; use one of ${STRING_FIELDS.map((f) => `{{${f}}}`).join(", ")}, {{labels.<name>}} or {{labels}}`,
+    );
   }
   if (errors.length) return { ok: false, errors };
   const render = (a: Alert) =>
@@ -63,7 +81,12 @@ export function compileTemplate(template: string): { ok: true; template: Templat
   try {
     JSON.parse(render(SAMPLE));
   } catch (e) {
-    return { ok: false, errors: [`does not render valid JSON (put string placeholders inside quotes: "{{title}}"): ${(e as Error).message}`] };
+    return {
+      ok: false,
+      errors: [
+        `does not render valid JSON (put string placeholders inside quotes: "{{title}}"): ${(e as Error).message}`,
+      ],
+    };
   }
   return { ok: true, template: { render } };
 }

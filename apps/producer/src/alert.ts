@@ -38,14 +38,30 @@ export interface AlertRules {
 }
 
 export type PreparedAlert =
-  | { readonly ok: true; readonly alert: Alert; readonly routingKey: string; readonly content: Buffer }
+  | {
+      readonly ok: true;
+      readonly alert: Alert;
+      readonly routingKey: string;
+      readonly content: Buffer;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /** Completes, checks and serialises one alert. Never throws. */
-export function prepareAlert(input: AlertInput, channel: string | undefined, rules: AlertRules, now: () => Date = () => new Date()): PreparedAlert {
+export function prepareAlert(
+  input: AlertInput,
+  channel: string | undefined,
+  rules: AlertRules,
+  now: () => Date = () => new Date(),
+): PreparedAlert {
   const issues: string[] = [];
-  if (input === null || typeof input !== "object") return { ok: false, reason: "invalid alert: (message): expected an object" };
-  const ts = input.timestamp instanceof Date ? (Number.isNaN(input.timestamp.getTime()) ? "Invalid Date" : input.timestamp.toISOString()) : input.timestamp;
+  if (input === null || typeof input !== "object")
+    return { ok: false, reason: "invalid alert: (message): expected an object" };
+  const ts =
+    input.timestamp instanceof Date
+      ? Number.isNaN(input.timestamp.getTime())
+        ? "Invalid Date"
+        : input.timestamp.toISOString()
+      : input.timestamp;
   const full = {
     ...input,
     body: input.body ?? "",
@@ -55,21 +71,30 @@ export function prepareAlert(input: AlertInput, channel: string | undefined, rul
   };
 
   if (typeof full.severity === "string" && !rules.severities.includes(full.severity))
-    issues.push(`severity: must be one of ${rules.severities.join(", ")}, got ${JSON.stringify(full.severity)}`);
+    issues.push(
+      `severity: must be one of ${rules.severities.join(", ")}, got ${JSON.stringify(full.severity)}`,
+    );
   // The id is also the AMQP message-id, a short string: at most 255 bytes (the schema counts
   // 256 characters, which amqplib would refuse while encoding the frame).
-  if (typeof full.id === "string" && Buffer.byteLength(full.id) > 255) issues.push("id: must be at most 255 bytes in UTF-8 (it is the AMQP message-id)");
+  if (typeof full.id === "string" && Buffer.byteLength(full.id) > 255)
+    issues.push("id: must be at most 255 bytes in UTF-8 (it is the AMQP message-id)");
   const word = channel ?? BROADCAST;
   if (word !== BROADCAST) {
-    if (!WORD.test(word)) issues.push(`channel: must be lower-case letters, digits and dashes, starting with a letter, got ${JSON.stringify(word)}`);
+    if (!WORD.test(word))
+      issues.push(
+        `channel: must be lower-case letters, digits and dashes, starting with a letter, got ${JSON.stringify(word)}`,
+      );
     else if (rules.channels && !rules.channels.includes(word))
-      issues.push(`channel: must be one of ${[BROADCAST, ...rules.channels].join(", ")}, got ${JSON.stringify(word)}`);
+      issues.push(
+        `channel: must be one of ${[BROADCAST, ...rules.channels].join(", ")}, got ${JSON.stringify(word)}`,
+      );
   }
 
   // The dispatcher's parser, on the bytes that will be sent.
   const content = Buffer.from(JSON.stringify(full));
   const parsed = parseAlert(content);
   if (!parsed.ok) issues.push(parsed.reason.replace(/^invalid alert: /, ""));
-  if (issues.length || !parsed.ok) return { ok: false, reason: `invalid alert: ${issues.join("; ")}` };
+  if (issues.length || !parsed.ok)
+    return { ok: false, reason: `invalid alert: ${issues.join("; ")}` };
   return { ok: true, alert: parsed.alert, routingKey: `${parsed.alert.severity}.${word}`, content };
 }

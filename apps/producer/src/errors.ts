@@ -43,7 +43,12 @@ export function refusalOf(err: unknown): Refusal | undefined {
   const m = err.message;
   // Channel closes carry the reply code; handshake failures only the text.
   const refused =
-    code === 403 || code === 404 || code === 530 || /\b(403|530) \((ACCESS-REFUSED|NOT-ALLOWED)\)|\b404 \(NOT-FOUND\) with message "NOT_FOUND - no exchange/.test(m);
+    code === 403 ||
+    code === 404 ||
+    code === 530 ||
+    /\b(403|530) \((ACCESS-REFUSED|NOT-ALLOWED)\)|\b404 \(NOT-FOUND\) with message "NOT_FOUND - no exchange/.test(
+      m,
+    );
   if (!refused) return undefined;
   if (code === 404 && !/no exchange/.test(m)) return undefined;
   const topic = /access to topic '([^']*)' in exchange/.exec(m);

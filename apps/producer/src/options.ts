@@ -8,7 +8,12 @@ import { type Credentials, type NodeUrl, parseNodeUrl } from "./urls";
 export type ProducerEvent =
   | { readonly type: "connected"; readonly url: string }
   | { readonly type: "connect-failed"; readonly url: string; readonly error: string }
-  | { readonly type: "disconnected"; readonly url: string; readonly error: string; readonly requeued: number }
+  | {
+      readonly type: "disconnected";
+      readonly url: string;
+      readonly error: string;
+      readonly requeued: number;
+    }
   | { readonly type: "blocked"; readonly url: string; readonly reason: string }
   | { readonly type: "unblocked"; readonly url: string };
 
@@ -85,13 +90,17 @@ export function resolveOptions(o: ProducerOptions): ResolvedOptions {
   };
   const heartbeat = int("heartbeatSeconds", 10, 0);
   const nodes: NodeUrl[] = [];
-  if (!Array.isArray(o.urls) || o.urls.length === 0) issues.push("urls: must list at least one amqp:// or amqps:// URL");
+  if (!Array.isArray(o.urls) || o.urls.length === 0)
+    issues.push("urls: must list at least one amqp:// or amqps:// URL");
   else
     o.urls.forEach((raw, i) => {
       try {
         if (typeof raw !== "string") throw new TypeError(`must be a string`);
         const node = parseNodeUrl(raw, heartbeat, o.credentials);
-        if (!node.connect.username) throw new TypeError(`${node.display}: no user (give it in the URL or as credentials.username)`);
+        if (!node.connect.username)
+          throw new TypeError(
+            `${node.display}: no user (give it in the URL or as credentials.username)`,
+          );
         nodes.push(node);
       } catch (e) {
         issues.push(`urls[${i}]: ${(e as Error).message}`);
@@ -101,22 +110,34 @@ export function resolveOptions(o: ProducerOptions): ResolvedOptions {
   const n = Array.isArray(o.urls) ? o.urls.length : 0;
   const startIndex = o.startIndex ?? Math.floor(random() * Math.max(1, n));
   if (!Number.isInteger(startIndex) || startIndex < 0 || (n > 0 && startIndex >= n))
-    issues.push(`startIndex: must be an index into urls (0 to ${Math.max(0, n - 1)}), got ${JSON.stringify(startIndex)}`);
+    issues.push(
+      `startIndex: must be an index into urls (0 to ${Math.max(0, n - 1)}), got ${JSON.stringify(startIndex)}`,
+    );
   const exchange = o.exchange ?? "alerts";
   if (typeof exchange !== "string" || exchange === "" || Buffer.byteLength(exchange) > 255)
     issues.push(`exchange: must be a name of 1 to 255 bytes, got ${JSON.stringify(exchange)}`);
   const severities = o.severities ?? DEFAULT_SEVERITIES;
-  if (!Array.isArray(severities) || severities.length === 0) issues.push("severities: must list at least one severity");
-  else for (const s of severities) if (typeof s !== "string" || !WORD.test(s)) issues.push(`severities: ${JSON.stringify(s)} is not lower-case letters, digits and dashes`);
+  if (!Array.isArray(severities) || severities.length === 0)
+    issues.push("severities: must list at least one severity");
+  else
+    for (const s of severities)
+      if (typeof s !== "string" || !WORD.test(s))
+        issues.push(
+          `severities: ${JSON.stringify(s)} is not lower-case letters, digits and dashes`,
+        );
   if (o.channels !== undefined)
     for (const c of o.channels)
       if (typeof c !== "string" || !WORD.test(c) || c === BROADCAST)
-        issues.push(`channels: ${JSON.stringify(c)} is not a channel name (lower-case letters, digits and dashes; not "${BROADCAST}")`);
+        issues.push(
+          `channels: ${JSON.stringify(c)} is not a channel name (lower-case letters, digits and dashes; not "${BROADCAST}")`,
+        );
   const source = o.source ?? os.hostname();
-  if (typeof source !== "string" || source === "") issues.push("source: must be a non-empty string");
+  if (typeof source !== "string" || source === "")
+    issues.push("source: must be a non-empty string");
   const retryMinMs = int("retryMinMs", 100, 1);
   const retryMaxMs = int("retryMaxMs", 5_000, 1);
-  if (retryMaxMs < retryMinMs) issues.push(`retryMaxMs: must be at least retryMinMs (${retryMinMs}), got ${retryMaxMs}`);
+  if (retryMaxMs < retryMinMs)
+    issues.push(`retryMaxMs: must be at least retryMinMs (${retryMinMs}), got ${retryMaxMs}`);
   const resolved: ResolvedOptions = {
     nodes,
     exchange,
@@ -127,7 +148,9 @@ export function resolveOptions(o: ProducerOptions): ResolvedOptions {
     retryMinMs,
     retryMaxMs,
     maxInFlight: int("maxInFlight", 1_000, 1),
-    connectionName: o.connectionName ?? `warren-producer ${os.hostname()} ${process.pid}/${randomBytes(3).toString("hex")}`,
+    connectionName:
+      o.connectionName ??
+      `warren-producer ${os.hostname()} ${process.pid}/${randomBytes(3).toString("hex")}`,
     severities,
     channels: o.channels,
     source,

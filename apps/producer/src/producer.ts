@@ -9,7 +9,12 @@ import { backoffMs } from "../../dispatcher/src/backoff";
 import { type AlertInput, type AlertRules, prepareAlert } from "./alert";
 import { PublishError, type PublishFailure, refusalOf } from "./errors";
 import { Fifo } from "./fifo";
-import { type ProducerEvent, type ProducerOptions, type ResolvedOptions, resolveOptions } from "./options";
+import {
+  type ProducerEvent,
+  type ProducerOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from "./options";
 import { type Session as SessionOf, closeSession, openSession } from "./session";
 import type { ProducerStats, PublishOptions, PublishResult } from "./types";
 
@@ -73,12 +78,24 @@ export class AlertProducer {
   private idleWaiters: (() => void)[] = [];
   private closing = false;
   private shutDown = false;
-  private readonly counts = { published: 0, confirmed: 0, republished: 0, unroutable: 0, failed: 0, invalid: 0, connections: 0 };
+  private readonly counts = {
+    published: 0,
+    confirmed: 0,
+    republished: 0,
+    unroutable: 0,
+    failed: 0,
+    invalid: 0,
+    connections: 0,
+  };
 
   /** Checks the options (throws a TypeError listing every problem); connects on first use. */
   constructor(options: ProducerOptions) {
     this.o = resolveOptions(options);
-    this.rules = { severities: this.o.severities, channels: this.o.channels, source: this.o.source };
+    this.rules = {
+      severities: this.o.severities,
+      channels: this.o.channels,
+      source: this.o.source,
+    };
     this.connectionName = this.o.connectionName;
     this.next = this.o.startIndex;
   }
@@ -105,7 +122,11 @@ export class AlertProducer {
         reject,
         timer: setTimeout(() => {
           this.connectWaiters.delete(w);
-          reject(new Error(`could not connect within ${this.o.publishTimeoutMs} ms; last: ${this.lastConnectError ?? "still connecting"}`));
+          reject(
+            new Error(
+              `could not connect within ${this.o.publishTimeoutMs} ms; last: ${this.lastConnectError ?? "still connecting"}`,
+            ),
+          );
         }, this.o.publishTimeoutMs),
       };
       this.connectWaiters.add(w);
@@ -120,20 +141,33 @@ export class AlertProducer {
    */
   publish(alert: AlertInput, options: PublishOptions = {}): Promise<PublishResult> {
     const id = typeof alert?.id === "string" ? alert.id : "";
-    if (this.closing) return Promise.reject(new PublishError(`alert ${JSON.stringify(id)}: the producer is closed`, "closed", id, 0));
+    if (this.closing)
+      return Promise.reject(
+        new PublishError(`alert ${JSON.stringify(id)}: the producer is closed`, "closed", id, 0),
+      );
     const timeoutMs = options.timeoutMs ?? this.o.publishTimeoutMs;
     const p = prepareAlert(alert, options.channel, this.rules);
     if (!p.ok || !Number.isInteger(timeoutMs) || timeoutMs < 1) {
       this.counts.invalid++;
-      const reason = p.ok ? `timeoutMs: must be a positive integer, got ${JSON.stringify(timeoutMs)}` : p.reason;
-      return Promise.reject(new PublishError(`alert ${JSON.stringify(id)}: ${reason}`, "invalid", id, 0));
+      const reason = p.ok
+        ? `timeoutMs: must be a positive integer, got ${JSON.stringify(timeoutMs)}`
+        : p.reason;
+      return Promise.reject(
+        new PublishError(`alert ${JSON.stringify(id)}: ${reason}`, "invalid", id, 0),
+      );
     }
     return new Promise<PublishResult>((resolve, reject) => {
       const job: Job = {
         id: p.alert.id,
         routingKey: p.routingKey,
         content: p.content,
-        props: { deliveryMode: 2, persistent: true, mandatory: true, messageId: p.alert.id, contentType: "application/json" },
+        props: {
+          deliveryMode: 2,
+          persistent: true,
+          mandatory: true,
+          messageId: p.alert.id,
+          contentType: "application/json",
+        },
         resolve,
         reject,
         phase: "queued",
@@ -161,7 +195,11 @@ export class AlertProducer {
           const t = setTimeout(() => {
             for (const job of [...this.jobs]) {
               if (job.send) this.untrack(job.send);
-              this.fail(job, "closed", `alert ${JSON.stringify(job.id)}: the producer was closed before the broker confirmed it (${job.attempts} attempt(s))`);
+              this.fail(
+                job,
+                "closed",
+                `alert ${JSON.stringify(job.id)}: the producer was closed before the broker confirmed it (${job.attempts} attempt(s))`,
+              );
             }
           }, options.timeoutMs);
           this.idleWaiters.push(() => clearTimeout(t));
@@ -212,13 +250,20 @@ export class AlertProducer {
     else s.byId.set(job.id, [send]);
     this.armConfirmTimer(send);
     try {
-      s.ch.publish(this.o.exchange, job.routingKey, job.content, job.props, (err) => this.onConfirm(send, err));
+      // amqplib calls back with null (ack) or an Error (nack, or the channel closed first).
+      s.ch.publish(this.o.exchange, job.routingKey, job.content, job.props, (err: Error | null) =>
+        this.onConfirm(send, err),
+      );
     } catch (e) {
       // amqplib queues the confirm callback before it encodes the message, so after any throw its
       // delivery-tag window is off by one: this channel's confirms cannot be trusted any more.
       if ((e as Error).name !== "IllegalOperationError") {
         this.untrack(send);
-        this.fail(job, "invalid", `alert ${JSON.stringify(job.id)}: cannot be encoded: ${(e as Error).message}`);
+        this.fail(
+          job,
+          "invalid",
+          `alert ${JSON.stringify(job.id)}: cannot be encoded: ${(e as Error).message}`,
+        );
       }
       this.loseSession(s, e as Error);
     }
@@ -234,9 +279,16 @@ export class AlertProducer {
     this.failures = 0;
     if (err !== null) {
       job.nacks++;
-      this.retryLater(job, `nacked by ${s.node.display} (a queue is full with overflow reject-publish, or has no leader)`);
+      this.retryLater(
+        job,
+        `nacked by ${s.node.display} (a queue is full with overflow reject-publish, or has no leader)`,
+      );
     } else if (send.returned) {
-      this.fail(job, "unroutable", `alert ${JSON.stringify(job.id)}: unroutable: exchange "${this.o.exchange}" has no queue for routing key "${job.routingKey}" and no alternate exchange`);
+      this.fail(
+        job,
+        "unroutable",
+        `alert ${JSON.stringify(job.id)}: unroutable: exchange "${this.o.exchange}" has no queue for routing key "${job.routingKey}" and no alternate exchange`,
+      );
     } else {
       this.finish(job, s.node.display);
     }
@@ -248,7 +300,9 @@ export class AlertProducer {
     // the message-id (the alert id) says which. Two in flight with one id and one key route alike.
     const id = msg.properties.messageId as unknown;
     if (typeof id !== "string" || msg.fields.exchange !== this.o.exchange) return;
-    const send = s.byId.get(id)?.find((x) => !x.returned && x.job.routingKey === msg.fields.routingKey);
+    const send = s.byId
+      .get(id)
+      ?.find((x) => !x.returned && x.job.routingKey === msg.fields.routingKey);
     if (send) send.returned = true;
   }
 
@@ -260,7 +314,12 @@ export class AlertProducer {
     if (send.session.blocked !== undefined) return;
     send.timer = setTimeout(() => {
       if (send.job.send !== send) return;
-      this.loseSession(send.session, new Error(`no confirm from ${send.session.node.display} within ${this.o.confirmTimeoutMs} ms`));
+      this.loseSession(
+        send.session,
+        new Error(
+          `no confirm from ${send.session.node.display} within ${this.o.confirmTimeoutMs} ms`,
+        ),
+      );
     }, this.o.confirmTimeoutMs);
   }
 
@@ -299,8 +358,17 @@ export class AlertProducer {
     const last =
       s?.blocked !== undefined
         ? `the broker blocks publishing (resource alarm: ${s.blocked}) for ${Date.now() - (s.blockedAt ?? Date.now())} ms`
-        : (job.lastFailure ?? (job.attempts === 0 ? (this.lastConnectError ? `cannot connect: ${this.lastConnectError}` : "not sent yet") : "no confirm yet"));
-    this.fail(job, "timeout", `alert ${JSON.stringify(job.id)}: not confirmed within ${timeoutMs} ms (${job.attempts} attempt(s)); last: ${last}`);
+        : (job.lastFailure ??
+          (job.attempts === 0
+            ? this.lastConnectError
+              ? `cannot connect: ${this.lastConnectError}`
+              : "not sent yet"
+            : "no confirm yet"));
+    this.fail(
+      job,
+      "timeout",
+      `alert ${JSON.stringify(job.id)}: not confirmed within ${timeoutMs} ms (${job.attempts} attempt(s)); last: ${last}`,
+    );
     this.pump();
   }
 
@@ -339,7 +407,10 @@ export class AlertProducer {
     if (this.queue.length === 0 && this.connectWaiters.size === 0) return;
     const n = this.o.nodes.length;
     const f = this.failures;
-    const delay = f === 0 || f % n !== 0 ? 0 : backoffMs(f / n - 1, this.o.retryMinMs, this.o.retryMaxMs, this.o.random);
+    const delay =
+      f === 0 || f % n !== 0
+        ? 0
+        : backoffMs(f / n - 1, this.o.retryMinMs, this.o.retryMaxMs, this.o.random);
     if (delay === 0) {
       this.opening = this.openSession();
       return;
@@ -404,7 +475,11 @@ export class AlertProducer {
       const job = send.job;
       job.send = undefined;
       if (refusal && (refusal.routingKey === undefined || refusal.routingKey === job.routingKey)) {
-        this.fail(job, "refused", `alert ${JSON.stringify(job.id)}: ${s.node.display} refused it: ${refusal.message}`);
+        this.fail(
+          job,
+          "refused",
+          `alert ${JSON.stringify(job.id)}: ${s.node.display} refused it: ${refusal.message}`,
+        );
       } else {
         job.lastFailure = `${s.node.display}: ${err.message}`;
         job.phase = "queued";
@@ -416,7 +491,12 @@ export class AlertProducer {
     this.queue.pushFront(requeue);
     this.failures++;
     s.conn.close().catch(() => {});
-    this.emit({ type: "disconnected", url: s.node.display, error: err.message, requeued: requeue.length });
+    this.emit({
+      type: "disconnected",
+      url: s.node.display,
+      error: err.message,
+      requeued: requeue.length,
+    });
     this.pump();
   }
 
@@ -443,7 +523,9 @@ export class AlertProducer {
 
   /** A refused login or vhost: every message waiting for a connection fails now. */
   private refuseWaiting(message: string): void {
-    for (const job of [...this.jobs]) if (job.phase === "queued") this.fail(job, "refused", `alert ${JSON.stringify(job.id)}: ${message}`);
+    for (const job of [...this.jobs])
+      if (job.phase === "queued")
+        this.fail(job, "refused", `alert ${JSON.stringify(job.id)}: ${message}`);
     for (const w of this.connectWaiters) {
       clearTimeout(w.timer);
       w.reject(new Error(message));

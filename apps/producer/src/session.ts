@@ -29,7 +29,11 @@ export interface SessionEvents {
 }
 
 /** Connects to `node` and opens a confirm channel; rejects with amqplib's error. */
-export async function openSession<S>(node: NodeUrl, o: ResolvedOptions, events: (s: Session<S>) => SessionEvents): Promise<Session<S>> {
+export async function openSession<S>(
+  node: NodeUrl,
+  o: ResolvedOptions,
+  events: (s: Session<S>) => SessionEvents,
+): Promise<Session<S>> {
   const conn = await amqp.connect(node.connect, {
     ...o.tls,
     timeout: o.connectTimeoutMs,
@@ -70,9 +74,15 @@ export async function closeSession<S>(s: Session<S>, boundMs: number): Promise<v
     await s.conn.close().catch(() => {});
   })();
   let timer: NodeJS.Timeout | undefined;
-  const gaveUp = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), boundMs)))]);
+  const gaveUp = await Promise.race([
+    closing.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), boundMs))),
+  ]);
   clearTimeout(timer);
   // amqplib has no public way to drop a connection whose close is not answered; its socket is
   // `connection.stream`. Without this, its heartbeat timers would keep the process alive.
-  if (gaveUp) (s.conn as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  if (gaveUp)
+    (
+      s.conn as unknown as { connection?: { stream?: { destroy(): void } } }
+    ).connection?.stream?.destroy();
 }

@@ -17,7 +17,11 @@ export interface Credentials {
  * Parses `amqp://[user[:password]@]host[:port][/vhost]` (or `amqps://`). `credentials` override
  * the URL's. Throws a TypeError naming the URL (without its password) when it is not usable.
  */
-export function parseNodeUrl(raw: string, heartbeatSeconds: number, credentials: Credentials = {}): NodeUrl {
+export function parseNodeUrl(
+  raw: string,
+  heartbeatSeconds: number,
+  credentials: Credentials = {},
+): NodeUrl {
   let u: URL;
   try {
     u = new URL(raw);
@@ -25,15 +29,22 @@ export function parseNodeUrl(raw: string, heartbeatSeconds: number, credentials:
     throw new TypeError(`not a URL: ${JSON.stringify(redactUrl(raw))}`);
   }
   const display = redactUrl(raw);
-  if (u.protocol !== "amqp:" && u.protocol !== "amqps:") throw new TypeError(`${display}: must be amqp:// or amqps://`);
+  if (u.protocol !== "amqp:" && u.protocol !== "amqps:")
+    throw new TypeError(`${display}: must be amqp:// or amqps://`);
   if (!u.hostname) throw new TypeError(`${display}: has no host`);
   // Options belong to the producer, where they are checked, not to a query string that amqplib
   // would parse without a word about typos.
-  if (u.search) throw new TypeError(`${display}: query parameters are not supported (use the producer's options)`);
+  if (u.search)
+    throw new TypeError(
+      `${display}: query parameters are not supported (use the producer's options)`,
+    );
   const path = u.pathname.replace(/^\//, "");
-  if (path.includes("/")) throw new TypeError(`${display}: the path is the vhost; a "/" in it is written %2F`);
-  const username = credentials.username ?? (u.username ? decodeURIComponent(u.username) : undefined);
-  const password = credentials.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
+  if (path.includes("/"))
+    throw new TypeError(`${display}: the path is the vhost; a "/" in it is written %2F`);
+  const username =
+    credentials.username ?? (u.username ? decodeURIComponent(u.username) : undefined);
+  const password =
+    credentials.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
   return {
     connect: {
       protocol: u.protocol.slice(0, -1),
@@ -47,7 +58,8 @@ export function parseNodeUrl(raw: string, heartbeatSeconds: number, credentials:
       // amqplib unescapes the vhost itself (querystring.unescape), so it gets the encoded path.
       vhost: path === "" ? "/" : path,
     },
-    display: credentials.username !== undefined ? redactUrl(withUser(raw, credentials.username)) : display,
+    display:
+      credentials.username !== undefined ? redactUrl(withUser(raw, credentials.username)) : display,
   };
 }
 

@@ -98,7 +98,7 @@ function route(sink: Sink, maxBody: number, req: http.IncomingMessage, res: http
   }
   const hook = HOOK.exec(url.pathname);
   if (req.method === "POST" && hook) return readHook(sink, hook[1], maxBody, req, res);
-  const handler = ROUTES[`${req.method} ${url.pathname}`];
+  const handler = ROUTES[`${req.method ?? ""} ${url.pathname}`];
   if (!handler) return reply(res, 404, { error: "not found" });
   const [status, json] = handler(sink, url);
   reply(res, status, json);

@@ -56,7 +56,7 @@ export class Journal {
   append(channel: string, id: string, t = Date.now()): void {
     const line = Buffer.from(JSON.stringify({ t, channel, id }) + "\n");
     try {
-      for (let off = 0; off < line.length; ) off += fs.writeSync(this.fd, line, off);
+      for (let off = 0; off < line.length;) off += fs.writeSync(this.fd, line, off);
     } catch (err) {
       // A short write (disk full) must not leave half a line for the next one to be glued to.
       tryTruncate(this.fd, this.size);

@@ -32,7 +32,10 @@ export function signedUrl(webhookUrl: URL, secret: string | undefined, now: numb
 }
 
 export function dingtalkBody(alert: Alert): string {
-  return JSON.stringify({ msgtype: "markdown", markdown: { title: headline(alert), text: truncateUtf8(markdown(alert), DINGTALK_MAX_BYTES) } });
+  return JSON.stringify({
+    msgtype: "markdown",
+    markdown: { title: headline(alert), text: truncateUtf8(markdown(alert), DINGTALK_MAX_BYTES) },
+  });
 }
 
 export function dingtalkAdapter(opts: {
@@ -51,7 +54,11 @@ export function dingtalkAdapter(opts: {
       const bad = classifyStatus(r.reply, what);
       if (bad) return bad;
       const body = robotReply(r.reply);
-      if (!body) return { kind: "transient", reason: `${what}: reply is not {errcode, errmsg}: ${excerpt(r.reply.text)}` };
+      if (!body)
+        return {
+          kind: "transient",
+          reason: `${what}: reply is not {errcode, errmsg}: ${excerpt(r.reply.text)}`,
+        };
       if (body.errcode === 0) return { kind: "delivered" };
       const reason = `${what}: errcode ${body.errcode} ${body.errmsg}`;
       return { kind: DINGTALK_TRANSIENT.has(body.errcode) ? "transient" : "permanent", reason };

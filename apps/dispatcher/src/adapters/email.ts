@@ -56,16 +56,23 @@ export function emailAdapter(opts: EmailOptions): Adapter {
         return { kind: "delivered" };
       } catch (e) {
         const err = e as Error & { responseCode?: number; code?: string; response?: string };
-        const detail = err.response ? err.response.replace(/\s+/g, " ").slice(0, 200) : err.code ?? err.message;
+        const detail = err.response
+          ? err.response.replace(/\s+/g, " ").slice(0, 200)
+          : (err.code ?? err.message);
         const reason = `smtp ${opts.host}:${opts.port}: ${detail}`;
-        const permanent = typeof err.responseCode === "number" && err.responseCode >= 500 && err.responseCode < 600;
+        const permanent =
+          typeof err.responseCode === "number" && err.responseCode >= 500 && err.responseCode < 600;
         return { kind: permanent ? "permanent" : "transient", reason };
       }
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      transport.close();
+    // The pool's close() is synchronous (a connection busy sending is closed once it is done), so
+    // there is nothing to await: the promise is for the Adapter interface.
+    close(): Promise<void> {
+      if (!closed) {
+        closed = true;
+        transport.close();
+      }
+      return Promise.resolve();
     },
   };
 }

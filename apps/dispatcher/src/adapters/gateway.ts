@@ -17,10 +17,15 @@ export function gatewayAdapter(opts: {
   // The configuration checked the template already; this only guards direct callers.
   if (!compiled.ok) throw new Error(`gateway template: ${compiled.errors.join("; ")}`);
   const what = `${opts.kind} gateway`;
-  const headers: Record<string, string> = opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : {};
+  const headers: Record<string, string> =
+    opts.token !== undefined ? { authorization: `Bearer ${opts.token}` } : {};
   return {
     async send(alert: Alert): Promise<Outcome> {
-      const r = await post(opts.url, compiled.template.render(alert), { timeoutMs: opts.timeoutMs, what, headers });
+      const r = await post(opts.url, compiled.template.render(alert), {
+        timeoutMs: opts.timeoutMs,
+        what,
+        headers,
+      });
       if (!r.ok) return r.outcome;
       return classifyStatus(r.reply, what) ?? { kind: "delivered" };
     },

@@ -10,7 +10,9 @@ export interface HttpReply {
   readonly text: string;
 }
 
-export type PostResult = { readonly ok: true; readonly reply: HttpReply } | { readonly ok: false; readonly outcome: Outcome };
+export type PostResult =
+  | { readonly ok: true; readonly reply: HttpReply }
+  | { readonly ok: false; readonly outcome: Outcome };
 
 /** Short, single-line excerpt of a reply body for reasons. */
 export function excerpt(text: string, max = 200): string {
@@ -31,7 +33,11 @@ const MAX_REPLY_BYTES = 64 * 1024;
 export function post(
   url: URL,
   body: string,
-  opts: { readonly timeoutMs: number; readonly what: string; readonly headers?: Record<string, string> },
+  opts: {
+    readonly timeoutMs: number;
+    readonly what: string;
+    readonly headers?: Record<string, string>;
+  },
 ): Promise<PostResult> {
   return new Promise<PostResult>((resolve) => {
     let done = false;
@@ -42,7 +48,13 @@ export function post(
       resolve(r);
     };
     const failed = (e: Error & { code?: string }) =>
-      finish({ ok: false, outcome: { kind: "transient", reason: `${opts.what}: request failed: ${e.code ?? e.message}` } });
+      finish({
+        ok: false,
+        outcome: {
+          kind: "transient",
+          reason: `${opts.what}: request failed: ${e.code ?? e.message}`,
+        },
+      });
     const payload = Buffer.from(body, "utf8");
     const secure = url.protocol === "https:";
     // A redirect is not followed (node:http never does): a webhook that redirects is misconfigured.
@@ -51,7 +63,11 @@ export function post(
       {
         method: "POST",
         agent: secure ? agents.https : agents.http,
-        headers: { "content-type": "application/json; charset=utf-8", "content-length": payload.length, ...opts.headers },
+        headers: {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": payload.length,
+          ...opts.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -61,13 +77,24 @@ export function post(
           chunks.push(c);
           size += c.length;
         });
-        res.on("end", () => finish({ ok: true, reply: { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") } }));
+        res.on("end", () =>
+          finish({
+            ok: true,
+            reply: { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") },
+          }),
+        );
         res.on("error", failed);
       },
     );
     // The timeout covers the whole exchange: connect, send, and the reply body.
     const timer = setTimeout(() => {
-      finish({ ok: false, outcome: { kind: "transient", reason: `${opts.what}: no answer within ${opts.timeoutMs}ms` } });
+      finish({
+        ok: false,
+        outcome: {
+          kind: "transient",
+          reason: `${opts.what}: no answer within ${opts.timeoutMs}ms`,
+        },
+      });
       req.destroy();
     }, opts.timeoutMs);
     req.on("error", failed);

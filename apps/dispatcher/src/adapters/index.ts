@@ -19,8 +19,18 @@ export function createAdapter(config: Config): Adapter {
     case "wechat":
     case "sms":
     case "phone":
-      return gatewayAdapter({ kind: t.kind, url: t.url, template: t.template, token: t.token, timeoutMs });
+      return gatewayAdapter({
+        kind: t.kind,
+        url: t.url,
+        template: t.template,
+        token: t.token,
+        timeoutMs,
+      });
     case "email":
-      return emailAdapter({ ...t, timeoutMs, maxConnections: Math.min(5, config.prefetch * config.concurrency) });
+      return emailAdapter({
+        ...t,
+        timeoutMs,
+        maxConnections: Math.min(5, config.prefetch * config.concurrency),
+      });
   }
 }

@@ -18,10 +18,16 @@ export const WECOM_MAX_BYTES = 4096;
 const WECOM_TRANSIENT = new Set([45009, -1]);
 
 export function wecomBody(alert: Alert): string {
-  return JSON.stringify({ msgtype: "markdown", markdown: { content: truncateUtf8(markdown(alert), WECOM_MAX_BYTES) } });
+  return JSON.stringify({
+    msgtype: "markdown",
+    markdown: { content: truncateUtf8(markdown(alert), WECOM_MAX_BYTES) },
+  });
 }
 
-export function wecomAdapter(opts: { readonly webhookUrl: URL; readonly timeoutMs: number }): Adapter {
+export function wecomAdapter(opts: {
+  readonly webhookUrl: URL;
+  readonly timeoutMs: number;
+}): Adapter {
   const what = "wecom webhook";
   return {
     async send(alert: Alert): Promise<Outcome> {
@@ -29,9 +35,14 @@ export function wecomAdapter(opts: { readonly webhookUrl: URL; readonly timeoutM
       if (!r.ok) return r.outcome;
       const bad = classifyStatus(r.reply, what);
       if (bad) return bad;
-      if (r.reply.status !== 200) return { kind: "permanent", reason: `${what}: HTTP ${r.reply.status}, expected 200` };
+      if (r.reply.status !== 200)
+        return { kind: "permanent", reason: `${what}: HTTP ${r.reply.status}, expected 200` };
       const body = robotReply(r.reply);
-      if (!body) return { kind: "transient", reason: `${what}: reply is not {errcode, errmsg}: ${excerpt(r.reply.text)}` };
+      if (!body)
+        return {
+          kind: "transient",
+          reason: `${what}: reply is not {errcode, errmsg}: ${excerpt(r.reply.text)}`,
+        };
       if (body.errcode === 0) return { kind: "delivered" };
       const reason = `${what}: errcode ${body.errcode} ${body.errmsg}`;
       return { kind: WECOM_TRANSIENT.has(body.errcode) ? "transient" : "permanent", reason };
