@@ -120,7 +120,7 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
         if (m && !["same", "create"].includes(m.op) && !m.type.startsWith("pulumi:")) creates.push(`${m.op}! ${m.urn}`);
       },
     });
-    assert.deepEqual(creates, ["docker:index/container:Container dispatchers-wecom-2"]);
+    assert.deepEqual(creates, ["docker:index/container:Container dispatcher-wecom-2"]);
     await stack.up();
     assert.match(docker("ps", "--format", "{{.Names}}", "--filter", `name=${NETWORK}-dispatcher-wecom-2`), new RegExp(`${NETWORK}-dispatcher-wecom-2`));
   });

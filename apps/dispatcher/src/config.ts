@@ -107,6 +107,90 @@ function amqpName(r: EnvReader, name: string, value: string): string {
 
 const EMAIL = /^(?:[^<>@\s]+@[^<>@\s]+|[^<>]*<[^<>@\s]+@[^<>@\s]+>)$/;
 
+/** The retry delays (labels as in the retry queues' names) and the attempts before parking. */
+function parseRetries(r: EnvReader): { retryDelays: string[]; maxAttempts: number } {
+  // Unset: the alerting platform's default delays. Set but empty: no retry queues, park at once.
+  const delaysRaw = r.raw("WARREN_RETRY_DELAYS", true) ?? "5s,30s,5m";
+  const retryDelays = delaysRaw.trim() === "" ? [] : delaysRaw.split(",").map((d) => d.trim());
+  const badDelays = retryDelays.filter((d) => !DURATION.test(d));
+  if (badDelays.length)
+    r.fail(
+      "WARREN_RETRY_DELAYS",
+      `must be a comma-separated list of delay labels as in the retry queue names ("5s,30s,5m"); not a delay: ${badDelays.map((d) => JSON.stringify(d)).join(", ")}`,
+    );
+  else if (new Set(retryDelays).size !== retryDelays.length)
+    r.fail("WARREN_RETRY_DELAYS", `lists a delay more than once: ${JSON.stringify(delaysRaw)}`);
+
+  const maxAttempts = r.int("WARREN_MAX_ATTEMPTS", retryDelays.length + 1, 1, 1000);
+  if (maxAttempts > 1 && retryDelays.length === 0)
+    r.fail(
+      "WARREN_MAX_ATTEMPTS",
+      `is ${maxAttempts} but WARREN_RETRY_DELAYS is empty: retries need retry queues (set WARREN_MAX_ATTEMPTS=1 to park on the first failure)`,
+    );
+  return { retryDelays, maxAttempts };
+}
+
+/** Other kinds' variables and unknown ones: a warning, or an error for a near-miss of a known name. */
+function checkStrayVariables(r: EnvReader, env: Env, kind: string | undefined, warnings: string[]): void {
+  // Other kinds' variables are harmless (a shared ConfigMap) but worth a word; a near-miss of a
+  // known name is a typo and an error.
+  const all = new Set([...r.known, ...Object.values(KIND_VARS).flat()]);
+  const mine = new Set(r.known);
+  for (const name of Object.keys(env)
+    .filter((n) => n.startsWith("WARREN_"))
+    .sort()) {
+    if (mine.has(name)) continue;
+    if (all.has(name)) {
+      // Without a (valid) kind the config is refused below, warnings and all.
+      if (kind) warnings.push(`${name} is set but channel kind ${kind} does not use it`);
+      continue;
+    }
+    const hint = suggest(name, all);
+    if (hint) r.fail(name, `unknown variable${hint}`);
+    else warnings.push(`${name} is not a dispatcher variable; ignored`);
+  }
+}
+
+/** Throughput, timeouts, reconnection, logging and de-duplication: every setting with a default. */
+function parseTuning(r: EnvReader) {
+  const prefetch = r.int("WARREN_PREFETCH", 10, 1, 65535);
+  const concurrency = r.int("WARREN_CONCURRENCY", 1, 1, 64);
+  const port = r.int("WARREN_HTTP_PORT", 8080, 0, 65535);
+  const host = r.string("WARREN_HTTP_HOST");
+  const targetTimeoutMs = r.duration("WARREN_TARGET_TIMEOUT", "10s");
+  const publishTimeoutMs = r.duration("WARREN_PUBLISH_TIMEOUT", "10s");
+  const connectTimeoutMs = r.duration("WARREN_CONNECT_TIMEOUT", "10s");
+  // Short enough that a half-dead connection (a node frozen or cut off) gives its unacked
+  // alerts back within about 30 s, long enough not to trip on a busy node.
+  const heartbeatMs = r.duration("WARREN_HEARTBEAT", "15s", 1000);
+  if (heartbeatMs % 1000 !== 0)
+    r.fail(
+      "WARREN_HEARTBEAT",
+      "must be a whole number of seconds (AMQP counts heartbeats in seconds)",
+    );
+  const shutdownTimeoutMs = r.duration("WARREN_SHUTDOWN_TIMEOUT", "25s");
+  const minMs = r.duration("WARREN_RECONNECT_MIN_DELAY", "500ms", 10);
+  const maxMs = r.duration("WARREN_RECONNECT_MAX_DELAY", "30s", 10);
+  if (maxMs < minMs)
+    r.fail("WARREN_RECONNECT_MAX_DELAY", "must not be shorter than WARREN_RECONNECT_MIN_DELAY");
+  const logLevel = r.oneOf("WARREN_LOG_LEVEL", LEVELS, "info")!;
+  const dedupeEntries = r.int("WARREN_DEDUPE_WINDOW", 10_000, 0, 1_000_000);
+  const dedupeAgeMs = r.duration("WARREN_DEDUPE_MAX_AGE", "10m", 1000);
+  return {
+    heartbeatSeconds: heartbeatMs / 1000,
+    dedupe: { maxEntries: dedupeEntries, maxAgeMs: dedupeAgeMs },
+    prefetch,
+    concurrency,
+    http: { port, host },
+    targetTimeoutMs,
+    publishTimeoutMs,
+    connectTimeoutMs,
+    shutdownTimeoutMs,
+    reconnect: { minMs, maxMs },
+    logLevel,
+  };
+}
+
 export function parseConfig(env: Env): ConfigResult {
   const r = new EnvReader(env);
   const warnings: string[] = [];
@@ -135,68 +219,12 @@ export function parseConfig(env: Env): ConfigResult {
     r.string("WARREN_PARKED_EXCHANGE", { default: "alerts.parked" })!,
   );
 
-  // Unset: the alerting platform's default delays. Set but empty: no retry queues, park at once.
-  const delaysRaw = r.raw("WARREN_RETRY_DELAYS", true) ?? "5s,30s,5m";
-  const retryDelays = delaysRaw.trim() === "" ? [] : delaysRaw.split(",").map((d) => d.trim());
-  const badDelays = retryDelays.filter((d) => !DURATION.test(d));
-  if (badDelays.length)
-    r.fail(
-      "WARREN_RETRY_DELAYS",
-      `must be a comma-separated list of delay labels as in the retry queue names ("5s,30s,5m"); not a delay: ${badDelays.map((d) => JSON.stringify(d)).join(", ")}`,
-    );
-  else if (new Set(retryDelays).size !== retryDelays.length)
-    r.fail("WARREN_RETRY_DELAYS", `lists a delay more than once: ${JSON.stringify(delaysRaw)}`);
+  const { retryDelays, maxAttempts } = parseRetries(r);
 
-  const maxAttempts = r.int("WARREN_MAX_ATTEMPTS", retryDelays.length + 1, 1, 1000);
-  if (maxAttempts > 1 && retryDelays.length === 0)
-    r.fail(
-      "WARREN_MAX_ATTEMPTS",
-      `is ${maxAttempts} but WARREN_RETRY_DELAYS is empty: retries need retry queues (set WARREN_MAX_ATTEMPTS=1 to park on the first failure)`,
-    );
-
-  const prefetch = r.int("WARREN_PREFETCH", 10, 1, 65535);
-  const concurrency = r.int("WARREN_CONCURRENCY", 1, 1, 64);
-  const port = r.int("WARREN_HTTP_PORT", 8080, 0, 65535);
-  const host = r.string("WARREN_HTTP_HOST");
-  const targetTimeoutMs = r.duration("WARREN_TARGET_TIMEOUT", "10s");
-  const publishTimeoutMs = r.duration("WARREN_PUBLISH_TIMEOUT", "10s");
-  const connectTimeoutMs = r.duration("WARREN_CONNECT_TIMEOUT", "10s");
-  // Short enough that a half-dead connection (a node frozen or cut off) gives its unacked
-  // alerts back within about 30 s, long enough not to trip on a busy node.
-  const heartbeatMs = r.duration("WARREN_HEARTBEAT", "15s", 1000);
-  if (heartbeatMs % 1000 !== 0)
-    r.fail(
-      "WARREN_HEARTBEAT",
-      "must be a whole number of seconds (AMQP counts heartbeats in seconds)",
-    );
-  const shutdownTimeoutMs = r.duration("WARREN_SHUTDOWN_TIMEOUT", "25s");
-  const minMs = r.duration("WARREN_RECONNECT_MIN_DELAY", "500ms", 10);
-  const maxMs = r.duration("WARREN_RECONNECT_MAX_DELAY", "30s", 10);
-  if (maxMs < minMs)
-    r.fail("WARREN_RECONNECT_MAX_DELAY", "must not be shorter than WARREN_RECONNECT_MIN_DELAY");
-  const logLevel = r.oneOf("WARREN_LOG_LEVEL", LEVELS, "info")!;
-  const dedupeEntries = r.int("WARREN_DEDUPE_WINDOW", 10_000, 0, 1_000_000);
-  const dedupeAgeMs = r.duration("WARREN_DEDUPE_MAX_AGE", "10m", 1000);
-
+  const tuning = parseTuning(r);
   const target = kind === undefined ? undefined : parseTarget(r, kind);
 
-  // Other kinds' variables are harmless (a shared ConfigMap) but worth a word; a near-miss of a
-  // known name is a typo and an error.
-  const all = new Set([...r.known, ...Object.values(KIND_VARS).flat()]);
-  const mine = new Set(r.known);
-  for (const name of Object.keys(env)
-    .filter((n) => n.startsWith("WARREN_"))
-    .sort()) {
-    if (mine.has(name)) continue;
-    if (all.has(name)) {
-      // Without a (valid) kind the config is refused below, warnings and all.
-      if (kind) warnings.push(`${name} is set but channel kind ${kind} does not use it`);
-      continue;
-    }
-    const hint = suggest(name, all);
-    if (hint) r.fail(name, `unknown variable${hint}`);
-    else warnings.push(`${name} is not a dispatcher variable; ignored`);
-  }
+  checkStrayVariables(r, env, kind, warnings);
 
   if (r.errors.length || !amqpUrls || !kind || !target) return { ok: false, errors: r.errors };
   return {
@@ -204,23 +232,13 @@ export function parseConfig(env: Env): ConfigResult {
     warnings,
     config: {
       amqpUrls,
-      heartbeatSeconds: heartbeatMs / 1000,
-      dedupe: { maxEntries: dedupeEntries, maxAgeMs: dedupeAgeMs },
       channel,
       queue,
-      prefetch,
-      concurrency,
       retryExchange,
       retryDelays,
       parkedExchange,
       maxAttempts,
-      http: { port, host },
-      targetTimeoutMs,
-      publishTimeoutMs,
-      connectTimeoutMs,
-      shutdownTimeoutMs,
-      reconnect: { minMs, maxMs },
-      logLevel,
+      ...tuning,
       target,
       secrets: r.secrets,
     },
