@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { RABBIT_BIN, freePorts, pidsOf, rabbitmqctl, sleep } from "./processes";
+import { RABBIT_BIN, freePorts, pidsOf, rabbitmqctl } from "./processes";
+import { sleep } from "./wait";
 
 export interface Broker {
   /** AMQP URL for a user (default: the admin) and vhost (default: "/"). */

@@ -69,7 +69,3 @@ export function pidsOf(comm: string, ...envEntries: string[]): number[] {
   }
   return found;
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ensureRabbitInstalled } from "../../../support/broker";
-import { RABBIT_BIN, freePorts, pidsOf, rabbitmqctl, sleep } from "../../../support/processes";
+import { RABBIT_BIN, freePorts, pidsOf, rabbitmqctl } from "../../../support/processes";
+import { sleep } from "../../../support/wait";
 
 
 export interface RestartableNode {
