@@ -2,7 +2,6 @@
 // alerting topology, checked on the broker through its management API and over AMQP.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
@@ -12,6 +11,7 @@ import { RoutingTable } from "../../components/topology/routing";
 import { channelRefusal, drain, publishConfirmed, refusal } from "../support/amqp";
 import { type Broker, ensureBroker } from "../support/broker";
 import { type TestProject, testProject } from "../support/engine";
+import { freePorts } from "../support/processes";
 
 const SEVERITIES = ["info", "warning", "error", "critical"];
 const CHANNELS = ["wechat", "wecom", "dingtalk", "email", "sms", "phone"];
@@ -101,16 +101,6 @@ function readTree(dir: string): string {
     .filter((e) => e.isFile())
     .map((e) => fs.readFileSync(path.join(e.parentPath ?? e.path, e.name), "utf8"))
     .join("\n");
-}
-
-/** A loopback port nothing listens on (bound once, then released). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sortKeys = (o: Record<string, unknown>) => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
@@ -296,7 +286,7 @@ describe("bad input through the real engine", { timeout: 5 * 60_000 }, () => {
   });
 
   it("names the management URL when the broker cannot be reached", async () => {
-    const port = await closedPort();
+    const [port] = await freePorts(1); // nothing listens there
     const config = { ...stackConfig(broker), "warren:broker": { managementUrl: `http://127.0.0.1:${port}`, username: "warren-admin" } };
     const stack = await project.stack("unreachable", config, { "warren:broker.password": "whatever" });
     assert.match(

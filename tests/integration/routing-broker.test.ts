@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import * as amqp from "amqplib";
 
 import { ensureBroker, type Broker } from "../support/broker";
+import { until } from "../support/wait";
 import { RoutingError, RoutingTable, type Message } from "../../components/topology/routing";
 import type { ArgValue, Arguments, TopologySpec } from "../../components/topology/spec";
 
@@ -547,12 +548,12 @@ async function applyTopology(broker: Broker, t: TopologySpec): Promise<void> {
     await conn.close();
   }
   // Policies reach exchanges asynchronously; publishing before that would miss the policy AE.
-  await waitFor(async () => {
+  await until("the exchange policy to apply", async () => {
     const xs = await broker.mgmtJson<Array<{ name: string; policy?: string }>>(
       `/api/exchanges/${enc(VH)}`,
     );
     return xs.some((x) => x.name === "policy-guarded" && x.policy === "ae-for-policy-exchanges");
-  });
+  }, 10_000, 100);
 }
 
 /** The AMQP reply code the broker closes the channel with when publishing to `exchange`. */
@@ -569,13 +570,5 @@ async function publishError(broker: Broker, exchange: string): Promise<number | 
     return await closed;
   } finally {
     await conn.close().catch(() => {});
-  }
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for the broker to catch up");
-    await new Promise((r) => setTimeout(r, 100));
   }
 }

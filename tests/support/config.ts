@@ -1,5 +1,9 @@
-// Config fixtures for tests: a small valid config to corrupt one field at a time.
-import { parseWarrenConfig, type ParseResult } from "../../components/config/spec";
+// Config fixtures for tests: a small valid config to corrupt one field at a time, and its errors
+// (or warren:cluster's) as the path-addressed lines a user sees.
+import { type ClusterConfig, type PreviousCluster, clusterSchema, validateCluster } from "../../components/cluster";
+import { type ConfigIssue, formatIssue } from "../../components/core/issues";
+import type { Environment } from "../../components/core/environment";
+import { parseWarrenConfig } from "../../components/config/spec";
 
 /** A valid config exercising every topology object kind (full `warren:` keys). */
 export function baseConfig(): Record<string, unknown> {
@@ -45,8 +49,20 @@ export function withTopology(edit: (t: Json & Record<string, Json[]>) => void, c
   return copy;
 }
 
-/** The formatted error lines for a config, or [] when it is valid. */
-export function errorsOf(config: Record<string, unknown>): string[] {
-  const r: ParseResult = parseWarrenConfig(config);
-  return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
+/** The issues of a whole config (full `warren:` keys), as components/config reports them. */
+export function configIssues(config: Record<string, unknown>): readonly ConfigIssue[] {
+  const r = parseWarrenConfig(config);
+  return r.ok ? [] : r.issues;
+}
+
+/** validateCluster as a check for errorsOf: a warren:cluster config in `environment`, after `previous`. */
+export function clusterIssues(environment: Environment = "dev", previous?: PreviousCluster): (config: ClusterConfig) => readonly ConfigIssue[] {
+  return (config) => validateCluster(clusterSchema.parse(config), environment, previous);
+}
+
+/** The `path: message` lines of what `check` finds in `config` (a whole config by default), or [] when it is valid. */
+export function errorsOf(config: Record<string, unknown>): string[];
+export function errorsOf<C>(config: C, check: (config: C) => readonly ConfigIssue[]): string[];
+export function errorsOf(config: Record<string, unknown>, check = configIssues): string[] {
+  return check(config).map(formatIssue);
 }

@@ -10,14 +10,13 @@ import { loadWarrenSpec } from "../../components/config/spec";
 import { readStackConfig } from "../../components/config/stack-file";
 import { RoutingTable } from "../../components/topology/routing";
 import { type TestProject, testProject } from "./engine";
-import { isFree, sleep } from "./processes";
+import { isFree } from "./processes";
 import { PROJECT_DIR } from "./program";
+import { until } from "./wait";
 
 export const SEVERITIES = ["info", "warning", "error", "critical"] as const;
 export const CHANNELS = ["wechat", "wecom", "dingtalk", "email", "sms", "phone"] as const;
 export const VHOST = "alerting";
-
-export { sleep };
 
 export function sh(cmd: string, args: string[], timeoutMs = 120_000): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs }).trim();
@@ -33,22 +32,6 @@ export async function freeRange(n: number): Promise<number> {
     const p = 20000 + Math.floor(Math.random() * 12000);
     const ok = await Promise.all(Array.from({ length: n }, (_, i) => isFree(p + i)));
     if (ok.every(Boolean)) return p;
-  }
-}
-
-/** Polls `check` every `everyMs` until it returns a value other than undefined; throws `what` on timeout. */
-export async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await sleep(everyMs);
   }
 }
 
@@ -221,8 +204,12 @@ export class DevStack {
 
   /** Waits until the cluster is healthy again (see unhealthy). */
   async healthy(timeoutMs = 180_000): Promise<void> {
-    await until("the cluster healthy again (all nodes running, all queue members online, every channel consumed)", timeoutMs, async () =>
-      (await this.unhealthy()) === undefined ? true : undefined,
+    await until(
+      "the cluster healthy again (all nodes running, all queue members online, every channel consumed)",
+      async () => (await this.unhealthy()) === undefined,
+      timeoutMs,
+      500,
+      { tolerateErrors: true },
     );
   }
 

@@ -9,7 +9,8 @@
 import { AlertProducer } from "../../apps/producer/src/producer";
 import type { ClusterSpec } from "../../components/cluster/schema";
 import { loadWarrenSpec } from "../../components/config/spec";
-import { CHANNELS, type DevStack, SEVERITIES, docker, sh, sleep, until } from "./devstack";
+import { CHANNELS, type DevStack, SEVERITIES, docker, sh } from "./devstack";
+import { sleep, until } from "./wait";
 
 export interface CaseResult {
   readonly round: number;
@@ -155,9 +156,9 @@ async function primary(stack: DevStack): Promise<string> {
 
 /** Waits until `node` runs as a cluster member again. */
 async function rejoined(ctx: FaultContext, container: string, timeoutMs = 180_000): Promise<void> {
-  await until(`${container} rejoined the cluster`, timeoutMs, async () =>
-    (await ctx.stack.runningNodes()).includes(`rabbit@${container}`) ? true : undefined,
-  );
+  await until(`${container} to rejoin the cluster`, async () => (await ctx.stack.runningNodes()).includes(`rabbit@${container}`), timeoutMs, 500, {
+    tolerateErrors: true,
+  });
 }
 
 function containerPid(container: string): string {
@@ -319,10 +320,10 @@ export async function runCase(stack: DevStack, c: FaultCase, round: number, inde
   const drainStart = Math.max(0, ...stream.confirmTimes);
   let lastDelivery = drainStart;
   try {
-    await until("every confirmed alert delivered", 240_000, async () => {
+    await until("every confirmed alert to be delivered", async () => {
       got = await stack.sink.deliveries();
-      return missing() === 0 ? true : undefined;
-    }, 1000);
+      return missing() === 0;
+    }, 240_000, 1000, { tolerateErrors: true });
   } catch (e) {
     notes.push((e as Error).message);
   }
@@ -356,7 +357,9 @@ export async function runCase(stack: DevStack, c: FaultCase, round: number, inde
   const failedPublishes = [...stream.sent.values()].filter((s) => s.error);
   if (failedPublishes.length) notes.push(`${failedPublishes.length} publishes failed, e.g. ${failedPublishes[0].error}`);
   if (faultError) notes.push(`the fault itself failed: ${(faultError as Error).message}`);
-  const unhealthy = await until("a health report", 180_000, async () => ((await stack.unhealthy()) === undefined ? "" : undefined)).catch(async () => (await stack.unhealthy()) ?? "");
+  const unhealthy = await until("a health report", async () => ((await stack.unhealthy()) === undefined ? "" : undefined), 180_000, 500, { tolerateErrors: true }).catch(
+    async () => (await stack.unhealthy()) ?? "",
+  );
   if (unhealthy) notes.push(`not recovered: ${unhealthy}`);
   const sink = await stack.sink.status();
   if (sink.restarts !== 0) notes.push(`the sink restarted (${sink.restarts} times): its record cannot be trusted`);

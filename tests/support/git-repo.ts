@@ -53,5 +53,15 @@ export class TempRepo {
   }
 }
 
+/** Runs `fn` on a new repository (with `init` false, a plain folder), removed afterwards whatever `fn` does. */
+export function withTempRepo(prefix: string, fn: (r: TempRepo) => void, init = true): void {
+  const r = new TempRepo(prefix, init);
+  try {
+    fn(r);
+  } finally {
+    r.remove();
+  }
+}
+
 /** Environment for child processes (scripts) that run git: the same isolation as TempRepo. */
 export const gitTestEnv: NodeJS.ProcessEnv = GIT_ENV;

@@ -25,27 +25,34 @@ export function decrypted(config: Record<string, unknown>): { config: Record<str
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ProgramExports = Record<string, any>;
 
-/**
- * Installs mocks with the stack file's config (plus `set`, as `pulumi config set --path` would,
- * secret) and loads the program.
- */
-export async function runProgram(
-  stackFile: string,
-  stack = "test",
-  set: Record<string, unknown> = {},
-): Promise<{ run: MockRun; outputs: ProgramExports }> {
+/** Runs the compiled program (bin/index.js) under whatever mocks are installed. */
+export function loadProgram(): Promise<ProgramExports> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(path.join(PROJECT_DIR, "bin", "index.js")) as () => Promise<ProgramExports>)();
+}
+
+export interface RunProgramOptions {
+  /** The stack's name. @default "test" */
+  readonly stack?: string;
+  /** Values set as `pulumi config set --path --secret` would. */
+  readonly set?: Record<string, unknown>;
+  /** Changes the decrypted config (in place) before the program sees it. */
+  readonly edit?: (config: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Installs mocks with the stack file's config (changed as `opts` say) and runs the program. */
+export async function runProgram(stackFile: string, opts: RunProgramOptions = {}): Promise<{ run: MockRun; outputs: ProgramExports }> {
   const { config, secretKeys } = decrypted(readStackConfig({ file: stackFile }));
-  for (const [key, value] of Object.entries(set)) {
+  opts.edit?.(config);
+  for (const [key, value] of Object.entries(opts.set ?? {})) {
     const [top, ...rest] = key.split(".");
     let target = config as Record<string, unknown>;
     if (rest.length) target = (config[top] ??= {}) as Record<string, unknown>;
     target[rest.length ? rest.join(".") : top] = value;
     if (!secretKeys.includes(top)) secretKeys.push(top);
   }
-  const run = installMocks(config, secretKeys, stack);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const program = require(path.join(PROJECT_DIR, "bin", "index.js")) as () => Promise<ProgramExports>;
-  const outputs = await program();
+  const run = installMocks(config, secretKeys, opts.stack ?? "test");
+  const outputs = await loadProgram();
   await settle();
   return { run, outputs };
 }

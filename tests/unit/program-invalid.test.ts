@@ -1,12 +1,8 @@
 // A bad config stops the program before any resource exists, with every path-addressed error.
 import assert from "node:assert/strict";
-import * as path from "path";
 import { it } from "node:test";
 import { installMocks } from "../support/mocks";
-import { PROJECT_DIR } from "../support/program";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const program = () => (require(path.join(PROJECT_DIR, "bin", "index.js")) as () => Promise<unknown>)();
+import { loadProgram as program } from "../support/program";
 
 it("fails with all errors, as a RunError without a stack trace, and registers nothing", async () => {
   const run = installMocks(

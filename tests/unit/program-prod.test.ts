@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { PROJECT_DIR, runProgram } from "../support/program";
 
 describe("the program with a prod stack", async () => {
-  const { run } = await runProgram(path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml"), "prod");
+  const { run } = await runProgram(path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml"), { stack: "prod" });
   const policy = (name: string) => run.named("rabbitmq:index/policy:Policy", name).inputs.policy;
 
   it("applies per-channel lengths and the prod retry delays", () => {

@@ -6,7 +6,7 @@ import { PROJECT_DIR, runProgram } from "../support/program";
 import { valueOf } from "../support/mocks";
 
 describe("the program with the dev stack", async () => {
-  const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "dev");
+  const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), { stack: "dev" });
   const containers = run.ofType("docker:index/container:Container").map((c) => c.inputs.name as string);
 
   it("runs a 3-node cluster, a dispatcher per channel replica, and the sink, on one network", () => {

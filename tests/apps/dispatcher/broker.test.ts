@@ -6,7 +6,8 @@ import { after, before, describe, it } from "node:test";
 import type { GetMessage } from "amqplib";
 import { Dispatcher } from "../../../apps/dispatcher/src/dispatcher";
 import { ensureBroker, type Broker } from "../../support/broker";
-import { LogCapture, alert, configFrom, metricValue, until } from "./support/fixtures";
+import { sleep, until } from "../../support/wait";
+import { LogCapture, alert, configFrom, metricValue } from "./support/fixtures";
 import { type HttpSink, type RecordedRequest, type Reply, startHttpSink } from "./support/sinks";
 import { type AlertingVhost, createAlertingVhost } from "./support/topology";
 
@@ -100,7 +101,7 @@ describe("dispatcher on a real broker", () => {
       await vh.publish([alert({ id: "retry-1" })]);
       await until("three attempts", () => requestsFor("retry-1").length === 3);
       await until("the queues to settle", settled(d));
-      await new Promise((r) => setTimeout(r, 600)); // a fourth request would come by now
+      await sleep(600); // a fourth request would come by now
       const attempts = requestsFor("retry-1");
       assert.equal(attempts.length, 3);
       const gaps = [attempts[1].at - attempts[0].at, attempts[2].at - attempts[1].at];
@@ -231,7 +232,7 @@ describe("dispatcher on a real broker", () => {
         return requestsFor(id).length === 2 || metricValue(m, "warren_dispatcher_duplicates_total", { channel: "sms" }) === 1;
       });
       await until("the queue to settle", settled(d));
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       m = await metrics(d);
       assert.equal(metricValue(m, "warren_dispatcher_reconnects_total", { channel: "sms" }), 1);
     }, extra);

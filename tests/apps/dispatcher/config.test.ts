@@ -1,12 +1,11 @@
 // The dispatcher's environment contract: defaults, every validation rule with its exact message,
 // secrets from files, and unknown variables.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { parseConfig } from "../../../apps/dispatcher/src/config";
 import { DEFAULT_TEMPLATE } from "../../../apps/dispatcher/src/template";
+import { tempFiles } from "../../support/temp";
 
 const AMQP = "amqp://alerts-consumer-sms:s3cret-pass@rabbit:5672/alerting";
 const base = { WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "sms", WARREN_GATEWAY_URL: "https://sms.example/send" };
@@ -23,13 +22,7 @@ const configOf = (env: Record<string, string>) => {
   return r;
 };
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-dispatcher-config-"));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, content: string) => {
-  const p = path.join(dir, name);
-  fs.writeFileSync(p, content);
-  return p;
-};
+const { dir, file } = tempFiles("warren-dispatcher-config-");
 
 describe("dispatcher configuration", () => {
   it("fills in the alerting platform's defaults for an sms dispatcher", () => {

@@ -6,7 +6,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureBroker, type Broker } from "../../support/broker";
-import { alert, until } from "./support/fixtures";
+import { until } from "../../support/wait";
+import { alert } from "./support/fixtures";
 import { type HttpSink, startHttpSink } from "./support/sinks";
 import { type AlertingVhost, createAlertingVhost } from "./support/topology";
 

@@ -1,13 +1,14 @@
 // Broker restarted mid-stream: the node is stopped and started again (same ports, same data) while
 // the dispatcher has deliveries in flight; it reconnects with backoff and every alert arrives, at
 // least once, duplicates only from deliveries in flight at the cut. A private node of its own
-// (support/node.ts), so no other test sees the restart. Uses the DingTalk adapter end to end.
+// (startRestartableBroker), so no other test sees the restart. Uses the DingTalk adapter end to end.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Dispatcher } from "../../../apps/dispatcher/src/dispatcher";
-import { LogCapture, alert, configFrom, metricValue, until } from "./support/fixtures";
-import { type RestartableNode, startRestartableNode } from "./support/node";
+import { type RestartableBroker, startRestartableBroker } from "../../support/broker";
+import { until } from "../../support/wait";
+import { LogCapture, alert, configFrom, metricValue } from "./support/fixtures";
 import { type HttpSink, type RecordedRequest, startHttpSink } from "./support/sinks";
 import { type AlertingVhost, createAlertingVhost } from "./support/topology";
 
@@ -22,13 +23,13 @@ const signed = (req: RecordedRequest) => {
 };
 
 describe("broker restart", () => {
-  let node: RestartableNode;
+  let node: RestartableBroker;
   let vh: AlertingVhost;
   let sink: HttpSink;
   const logs = new LogCapture();
 
   before(async () => {
-    node = await startRestartableNode();
+    node = await startRestartableBroker({ startTimeoutMs: 120_000 });
     vh = await createAlertingVhost(node, { channel: "dingtalk", delays: ["1s"] });
     sink = await startHttpSink((req) =>
       signed(req) ? { status: 200, body: '{"errcode":0,"errmsg":"ok"}', delayMs: 50 } : { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' },
@@ -36,7 +37,7 @@ describe("broker restart", () => {
   });
   after(async () => {
     await sink?.close();
-    await node?.destroy();
+    await node?.stop();
   });
 
   it("reconnects after the broker comes back and loses no alert", async (t) => {

@@ -9,7 +9,7 @@ import { parseAlert } from "../../../apps/dispatcher/src/schema";
 import { AlertProducer, type ProducerEvent, type ProducerOptions, PublishError, type PublishResult } from "../../../apps/producer/src/producer";
 import { type Broker, ensureBroker } from "../../support/broker";
 import { freePorts } from "../../support/processes";
-import { until } from "../dispatcher/support/fixtures";
+import { sleep, until } from "../../support/wait";
 import { createAlertingVhost } from "../dispatcher/support/topology";
 import { blockedFrame, type HoldingProxy, startHoldingProxy, unblockedFrame } from "./support/proxy";
 import { connectionNamed, createTestVhost, type TestVhost } from "./support/vhost";
@@ -250,7 +250,7 @@ describe("AlertProducer on a real broker", () => {
     const late = p.publish(alert("b-late", "info"));
     const doomed = rejection(p.publish(alert("b-doomed", "info"), { timeoutMs: 400 }));
     // Over two confirm timeouts pass while blocked: nothing is given up or sent again.
-    await new Promise((r) => setTimeout(r, 2_500));
+    await sleep(2_500);
     const e = await doomed;
     assert.equal(e.reason, "timeout");
     assert.match(e.message, /^alert "b-doomed": not confirmed within 400 ms \(0 attempt\(s\)\); last: the broker blocks publishing \(resource alarm: low on memory\) for \d+ ms$/);

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
-import { until } from "../dispatcher/support/fixtures";
+import { until } from "../../support/wait";
 import {
   type Answer, chunkedPost, cleanUp, deliveries, hook, mail, rawHttp, RawSmtp, request,
   type SinkProcess, startSink, status, tempDataDir,

@@ -8,7 +8,7 @@ import * as path from "path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { run } from "../../../cli/warren";
-import { TempRepo, gitTestEnv } from "../../support/git-repo";
+import { type TempRepo, gitTestEnv, withTempRepo } from "../../support/git-repo";
 import { PROJECT_DIR } from "../../support/program";
 
 const BASE = readFileSync(path.join(PROJECT_DIR, "tests/fixtures/review/Pulumi.base.yaml"), "utf8");
@@ -36,14 +36,7 @@ function diffOutput(cwd: string, ...args: string[]): string {
   return out.join("\n");
 }
 
-function withRepo(fn: (r: TempRepo) => void): void {
-  const r = new TempRepo("warren-ci-");
-  try {
-    fn(r);
-  } finally {
-    r.remove();
-  }
-}
+const withRepo = (fn: (r: TempRepo) => void) => withTempRepo("warren-ci-", fn);
 
 describe("ci:validate", () => {
   it("validates every stack file, each line prefixed with its stack, and exits 1 if one is invalid", () => {

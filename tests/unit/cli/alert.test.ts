@@ -1,27 +1,15 @@
 // `warren alert` argument errors: every problem reported at once, exit 1, before any connection
 // (no broker here), and no password ever taken from, or echoed back to, the command line.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ALERT_USAGE } from "../../../cli/alert";
 import { run, runAsync } from "../../../cli/warren";
+import { runCliAsync } from "../../support/cli";
+import { tempFiles } from "../../support/temp";
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runAsync(["alert", ...argv], { out: (l) => out.push(l), err: (l) => err.push(l) }, env);
-  return { code, out, err };
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), "warren-alert-cli-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const cli = (argv: string[], env?: NodeJS.ProcessEnv) => runCliAsync(["alert", ...argv], env);
+const { dir, file } = tempFiles("warren-alert-cli-");
 
 // Port 9 (discard) on loopback: nothing listens, and none of these cases may get as far as connecting.
 const URL_OK = "amqp://alerts-producer@127.0.0.1:9/alerting";

@@ -7,27 +7,14 @@ import { readFileSync, rmSync } from "fs";
 import * as path from "path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { run } from "../../../cli/warren";
 import { mermaidGraph } from "../../../review/graph";
 import { loadWarrenSpec } from "../../../components/config/spec";
+import { runCli } from "../../support/cli";
 import { TempRepo } from "../../support/git-repo";
 import { PROJECT_DIR } from "../../support/program";
 
 const FIXTURES = path.join(PROJECT_DIR, "tests/fixtures/review");
 const BASE = readFileSync(path.join(FIXTURES, "Pulumi.base.yaml"), "utf8");
-
-function cli(cwd: string, ...argv: string[]): { code: number; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const prev = process.cwd();
-  process.chdir(cwd);
-  try {
-    const code = run(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out, err };
-  } finally {
-    process.chdir(prev);
-  }
-}
 
 /** `text` with `from` replaced by `to`; fails if `from` is not there, so no case diffs nothing. */
 function edit(text: string, ...pairs: [string, string][]): string {
@@ -98,7 +85,7 @@ describe("warren diff against a git ref", () => {
     it(`reports a change that ${c.does}`, () => {
       repo.write("Pulumi.test.yaml", c.change(BASE));
       for (const [format, ext] of [["text", "txt"], ["markdown", "md"]]) {
-        const r = cli(repo.dir, "diff", "--stack", "test", "--base", "main", "--format", format);
+        const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "main", "--format", format);
         assert.deepEqual(r.err, []);
         assert.deepEqual(r.out, expected(`${c.name}.${ext}`, sha), `${c.name}.${ext}`);
         assert.equal(r.code, c.exit, `${c.name} ${format} exit code`);
@@ -108,7 +95,7 @@ describe("warren diff against a git ref", () => {
 
   it("reports no changes, exit 0, when the working tree has the base's file", () => {
     repo.write("Pulumi.test.yaml", BASE);
-    const r = cli(repo.dir, "diff", "--stack", "test", "--base", "main");
+    const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "main");
     assert.equal(r.code, 0);
     assert.deepEqual(r.out, [
       `warren diff: stack test, base main (${sha}) → working tree`,
@@ -126,7 +113,7 @@ describe("warren diff against a git ref", () => {
   it("appends the new topology as a Mermaid diagram in a collapsed block with --graph", () => {
     const changed = CASES[0].change(BASE);
     repo.write("Pulumi.test.yaml", changed);
-    const r = cli(repo.dir, "diff", "--stack", "test", "--base", "main", "--format", "markdown", "--graph");
+    const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "main", "--format", "markdown", "--graph");
     assert.equal(r.code, 0);
     const graph = mermaidGraph(loadWarrenSpec(parse(changed).config).topology).split("\n");
     const report = expected("add-channel.md", sha);
@@ -135,7 +122,7 @@ describe("warren diff against a git ref", () => {
 
   it("treats a stack file the base does not have as a new stack: everything added", () => {
     repo.write("Pulumi.fresh.yaml", "config:\n  warren:environment: dev\n  warren:topology:\n    vhosts: [{ name: v }]\n    queues: [{ name: q, vhost: v }]\n");
-    const r = cli(repo.dir, "diff", "--stack", "fresh", "--base", "main");
+    const r = runCli(repo.dir, "diff", "--stack", "fresh", "--base", "main");
     assert.equal(r.code, 0);
     assert.deepEqual(r.out, [
       `warren diff: stack fresh, base main (${sha}), which has no Pulumi.fresh.yaml (a new stack) → working tree`,
@@ -155,25 +142,25 @@ describe("warren diff against a git ref", () => {
     repo.write("Pulumi.test.yaml", BASE.replace("type: quorum }", "type: quorum, durable: false }"));
     repo.commit("a broken stack");
     repo.git("checkout", "--quiet", "main");
-    const r = cli(repo.dir, "diff", "--stack", "test", "--base", "broken");
+    const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "broken");
     assert.deepEqual([r.code, r.out], [1, []]);
     assert.deepEqual(r.err, ["warren: broken:Pulumi.test.yaml (base) is not valid:", "warren:topology.queues[0].durable: quorum queues must be durable"]);
   });
 
   it("exits 1 and lists the errors of an invalid working tree", () => {
     repo.write("Pulumi.test.yaml", BASE.replace("warren:environment: dev", "warren:environment: qa"));
-    const r = cli(repo.dir, "diff", "--stack", "test", "--base", "main");
+    const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "main");
     assert.equal(r.code, 1);
     assert.deepEqual(r.err, ["warren: Pulumi.test.yaml (working tree) is not valid:", 'warren:environment: must be one of "dev", "staging", "prod", got "qa"']);
   });
 
   it("exits 1 on a ref that names no commit, a missing stack file, and contradictory options", () => {
     repo.write("Pulumi.test.yaml", BASE);
-    assert.deepEqual(cli(repo.dir, "diff", "--stack", "test", "--base", "nope").err, ['warren: git ref "nope" names no commit']);
-    assert.deepEqual(cli(repo.dir, "diff", "--stack", "none", "--base", "main").err, [`warren: ${path.join(repo.dir, "Pulumi.none.yaml")}: no such stack file`]);
-    assert.deepEqual(cli(repo.dir, "diff", "--stack", "test", "--base", "main", "--base-file", "x").err, ["warren: give --base or --base-file, not both"]);
-    assert.deepEqual(cli(repo.dir, "diff", "--stack", "test", "--format", "html").err, ['warren: --format must be text or markdown, got "html"']);
-    const graphText = cli(repo.dir, "diff", "--stack", "test", "--graph");
+    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--base", "nope").err, ['warren: git ref "nope" names no commit']);
+    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "none", "--base", "main").err, [`warren: ${path.join(repo.dir, "Pulumi.none.yaml")}: no such stack file`]);
+    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--base", "main", "--base-file", "x").err, ["warren: give --base or --base-file, not both"]);
+    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--format", "html").err, ['warren: --format must be text or markdown, got "html"']);
+    const graphText = runCli(repo.dir, "diff", "--stack", "test", "--graph");
     assert.deepEqual([graphText.code, graphText.err], [1, ["warren: --graph needs --format markdown"]]);
   });
 
@@ -181,11 +168,11 @@ describe("warren diff against a git ref", () => {
     const plain = new TempRepo("warren-plain-", false);
     try {
       plain.write("old.yaml", BASE).write("Pulumi.test.yaml", CASES[3].change(BASE));
-      const r = cli(plain.dir, "diff", "--stack", "test", "--base-file", "old.yaml");
+      const r = runCli(plain.dir, "diff", "--stack", "test", "--base-file", "old.yaml");
       assert.equal(r.code, 0);
       assert.deepEqual(r.out.slice(0, 2), ["warren diff: stack test, base old.yaml → working tree", "Nothing that needs approval."]);
       assert.ok(r.out.includes("    ~ policy audit-ttl: definition.message-ttl 604800000 → 86400000"));
-      const noGit = cli(plain.dir, "diff", "--stack", "test");
+      const noGit = runCli(plain.dir, "diff", "--stack", "test");
       assert.equal(noGit.code, 1);
       assert.match(noGit.err[0], /^warren: .* is not in a git repository \(.*\); give the base as --base-file PATH$/);
     } finally {
@@ -208,7 +195,7 @@ describe("warren diff's default base", () => {
       repo.write("Pulumi.test.yaml", CASES[3].change(BASE));
       repo.commit("shorter TTL on main");
       repo.git("checkout", "--quiet", "feature");
-      const r = cli(repo.dir, "diff", "--stack", "test");
+      const r = runCli(repo.dir, "diff", "--stack", "test");
       assert.equal(r.code, 2);
       assert.deepEqual(r.out.slice(0, 2), [`warren diff: stack test, base merge base of HEAD and main (${forkPoint}) → working tree`, "Needs approval: 1 queue replaced."]);
       assert.ok(!r.out.some((l) => l.includes("audit-ttl")), "main's later TTL change is not part of this branch's diff");

@@ -2,28 +2,16 @@
 import assert from "node:assert/strict";
 import * as path from "path";
 import { describe, it } from "node:test";
-import { run } from "../../../cli/warren";
 import { loadWarrenSpec } from "../../../components/config/spec";
 import { readStackConfig } from "../../../components/config/stack-file";
 import { mermaidGraph } from "../../../review/graph";
+import { runCli } from "../../support/cli";
 import { TempRepo } from "../../support/git-repo";
 import { PROJECT_DIR } from "../../support/program";
 
-function cli(cwd: string, ...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const prev = process.cwd();
-  process.chdir(cwd);
-  try {
-    return { code: run(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }), out, err };
-  } finally {
-    process.chdir(prev);
-  }
-}
-
 describe("warren graph", () => {
   it("prints the dev stack's topology as a Mermaid flowchart", () => {
-    const r = cli(PROJECT_DIR, "graph", "--stack", "dev");
+    const r = runCli(PROJECT_DIR, "graph", "--stack", "dev");
     const topology = loadWarrenSpec(readStackConfig({ file: path.join(PROJECT_DIR, "Pulumi.dev.yaml") })).topology;
     assert.deepEqual([r.code, r.err], [0, []]);
     assert.deepEqual(r.out, mermaidGraph(topology).split("\n"));
@@ -35,11 +23,11 @@ describe("warren graph", () => {
     try {
       dir.write("one.yaml", "config:\n  warren:environment: dev\n  warren:topology:\n    vhosts: [{ name: v }]\n    queues: [{ name: q, vhost: v }]\n");
       dir.write("bad.yaml", "config:\n  warren:environment: dev\n  warren:topology:\n    queues: [{ name: q, vhost: v }]\n");
-      const one = cli(dir.dir, "graph", "--file", "one.yaml");
+      const one = runCli(dir.dir, "graph", "--file", "one.yaml");
       assert.deepEqual([one.code, one.out.length, one.out[1], one.out[2]], [0, 4, '  subgraph vh_v_c6d6f519 ["vhost v"]', '    qu_q_de03bc78[("q<br/>classic")]']);
-      const bad = cli(dir.dir, "graph", "--file", "bad.yaml");
+      const bad = runCli(dir.dir, "graph", "--file", "bad.yaml");
       assert.deepEqual([bad.code, bad.out, bad.err], [1, [], ["warren: bad.yaml is not valid:", 'warren:topology.queues[0].vhost: vhost "v" is not declared']]);
-      assert.deepEqual(cli(dir.dir, "graph", "--stack", "x", "--file", "one.yaml").err, ["warren: give --stack or --file, not both"]);
+      assert.deepEqual(runCli(dir.dir, "graph", "--stack", "x", "--file", "one.yaml").err, ["warren: give --stack or --file, not both"]);
     } finally {
       dir.remove();
     }
@@ -48,9 +36,9 @@ describe("warren graph", () => {
 
 describe("warren help", () => {
   it("lists diff and graph", () => {
-    const r = cli(PROJECT_DIR, "help");
+    const r = runCli(PROJECT_DIR, "help");
     assert.ok(r.out[0].includes("  warren diff     [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]"));
     assert.ok(r.out[0].includes("  warren graph    [--stack NAME | --file PATH]"));
-    assert.equal(cli(PROJECT_DIR, "diff", "--help").out[0].split("\n")[0], "usage: warren diff [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]");
+    assert.equal(runCli(PROJECT_DIR, "diff", "--help").out[0].split("\n")[0], "usage: warren diff [--stack NAME] [--base GIT_REF | --base-file PATH] [--format text|markdown] [--graph]");
   });
 });

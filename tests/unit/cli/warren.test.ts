@@ -1,33 +1,14 @@
 // The reviewers' CLI: exit codes and exact output, on the committed dev stack and on bad files.
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
 import * as path from "path";
-import { after, describe, it } from "node:test";
-import { run } from "../../../cli/warren";
+import { describe, it } from "node:test";
+import { runCli } from "../../support/cli";
 import { PROJECT_DIR } from "../../support/program";
+import { tempFiles } from "../../support/temp";
 
-function cli(...argv: string[]): { code: number; out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const cwd = process.cwd();
-  process.chdir(PROJECT_DIR);
-  try {
-    const code = run(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out, err };
-  } finally {
-    process.chdir(cwd);
-  }
-}
-
-const dir = mkdtempSync(path.join(tmpdir(), "warren-cli-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const cli = (...argv: string[]) => runCli(PROJECT_DIR, ...argv);
+const { dir, file } = tempFiles("warren-cli-");
 
 describe("warren validate", () => {
   it("exits 0 for the committed dev stack", () => {

@@ -10,7 +10,7 @@ import { valueOf } from "../../support/mocks";
 import { PROJECT_DIR, runProgram } from "../../support/program";
 
 describe("DockerCluster", async () => {
-  const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "tests", "fixtures", "docker.yaml"), "docker");
+  const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "tests", "fixtures", "docker.yaml"), { stack: "docker" });
   const all = run.ofType("docker:index/container:Container").map((c) => c.inputs);
   const containers = all.filter((c) => c.name.startsWith("warren-test-rabbit-"));
   const dispatchers = all.filter((c) => c.name.startsWith("warren-test-dispatcher-"));

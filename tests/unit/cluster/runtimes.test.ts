@@ -12,7 +12,7 @@ import { readFileSync } from "fs";
 const fixture = (f: string) => path.join(PROJECT_DIR, "tests", "fixtures", f);
 
 describe("KubernetesCluster", async () => {
-  const { run, outputs } = await runProgram(fixture("kubernetes.yaml"), "k8s");
+  const { run, outputs } = await runProgram(fixture("kubernetes.yaml"), { stack: "k8s" });
   const one = (type: string) => {
     const all = run.ofType(type);
     assert.equal(all.length, 1, `${type}: ${all.length}`);

@@ -2,14 +2,8 @@
 // the exact path-addressed message.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatIssue } from "../../../components/core/issues";
-import type { Environment } from "../../../components/core/environment";
-import { type ClusterConfig, type PreviousCluster, clusterSchema, validateCluster } from "../../../components/cluster";
-
-/** The validateCluster messages for a config, as `warren:cluster.<path>: <message>` lines. */
-function errorsOf(config: ClusterConfig, environment: Environment = "dev", previous?: PreviousCluster): string[] {
-  return validateCluster(clusterSchema.parse(config), environment, previous).map(formatIssue);
-}
+import { clusterSchema } from "../../../components/cluster";
+import { clusterIssues, errorsOf } from "../../support/config";
 
 /**
  * The schema's messages for a config, addressed the same way; of a union (watermark, disk
@@ -44,7 +38,7 @@ describe("warren:cluster defaults", () => {
   });
 
   it("are valid in prod", () => {
-    assert.deepEqual(errorsOf({}, "prod"), []);
+    assert.deepEqual(errorsOf({}, clusterIssues("prod")), []);
   });
 
   it("request as much memory as the limit unless told otherwise", () => {
@@ -95,114 +89,114 @@ describe("warren:cluster schema", () => {
 
 describe("warren:cluster rules", () => {
   it("refuses an even replica count", () => {
-    assert.deepEqual(errorsOf({ replicas: 4 }), [
+    assert.deepEqual(errorsOf({ replicas: 4 }, clusterIssues()), [
       "warren:cluster.replicas: must be odd, so that pause_minority leaves a majority running on one side of a partition, got 4",
     ]);
   });
 
   it("refuses fewer than 3 replicas in prod, and allows a single node in dev", () => {
-    assert.deepEqual(errorsOf({ replicas: 1 }, "prod"), [
+    assert.deepEqual(errorsOf({ replicas: 1 }, clusterIssues("prod")), [
       "warren:cluster.replicas: must be at least 3 in prod, so that quorum queues with 3 replicas survive losing a node, got 1",
     ]);
-    assert.deepEqual(errorsOf({ replicas: 1 }, "dev"), []);
+    assert.deepEqual(errorsOf({ replicas: 1 }, clusterIssues("dev")), []);
   });
 
   it("refuses a storage size that is not a Kubernetes quantity", () => {
-    assert.deepEqual(errorsOf({ storage: { data: { size: "10GB" }, logs: { size: "0" } } }), [
+    assert.deepEqual(errorsOf({ storage: { data: { size: "10GB" }, logs: { size: "0" } } }, clusterIssues()), [
       'warren:cluster.storage.data.size: must be a Kubernetes quantity above zero, such as "10Gi", got "10GB"',
       'warren:cluster.storage.logs.size: must be a Kubernetes quantity above zero, such as "2Gi", got "0"',
     ]);
   });
 
   it("refuses a logs volume too small for the rotated log files", () => {
-    assert.deepEqual(errorsOf({ storage: { logs: { size: "256Mi" } } }), [
+    assert.deepEqual(errorsOf({ storage: { logs: { size: "256Mi" } } }, clusterIssues()), [
       'warren:cluster.storage.logs.size: must be at least "512Mi": the node keeps up to 6 log files of 50 MiB (rabbitmq.conf rotates them), got "256Mi"',
     ]);
   });
 
   it("refuses resources that are not Kubernetes quantities", () => {
-    assert.deepEqual(errorsOf({ resources: { requests: { cpu: "one" }, limits: { cpu: "2 cores" } } }), [
+    assert.deepEqual(errorsOf({ resources: { requests: { cpu: "one" }, limits: { cpu: "2 cores" } } }, clusterIssues()), [
       'warren:cluster.resources.requests.cpu: must be a Kubernetes quantity above zero, such as "500m", got "one"',
       'warren:cluster.resources.limits.cpu: must be a Kubernetes quantity above zero, such as "2", got "2 cores"',
     ]);
   });
 
   it("refuses a request above its limit", () => {
-    assert.deepEqual(errorsOf({ resources: { requests: { cpu: "2500m", memory: "4Gi" }, limits: { cpu: "2", memory: "2Gi" } } }), [
+    assert.deepEqual(errorsOf({ resources: { requests: { cpu: "2500m", memory: "4Gi" }, limits: { cpu: "2", memory: "2Gi" } } }, clusterIssues()), [
       'warren:cluster.resources.requests.cpu: must not exceed resources.limits.cpu ("2"), got "2500m"',
       'warren:cluster.resources.requests.memory: must not exceed resources.limits.memory ("2Gi"), got "4Gi"',
     ]);
   });
 
   it("refuses an unknown plugin, suggesting the close one", () => {
-    assert.deepEqual(errorsOf({ plugins: ["rabbitmq_shovel", "rabbitmq_shovl", "kafka"] }), [
+    assert.deepEqual(errorsOf({ plugins: ["rabbitmq_shovel", "rabbitmq_shovl", "kafka"] }, clusterIssues()), [
       'warren:cluster.plugins[1]: unknown RabbitMQ 3.10 plugin "rabbitmq_shovl" (did you mean "rabbitmq_shovel"?)',
       'warren:cluster.plugins[2]: unknown RabbitMQ 3.10 plugin "kafka"',
     ]);
   });
 
   it("refuses a peer discovery plugin: the runtime chooses", () => {
-    assert.deepEqual(errorsOf({ plugins: ["rabbitmq_peer_discovery_consul"] }), [
+    assert.deepEqual(errorsOf({ plugins: ["rabbitmq_peer_discovery_consul"] }, clusterIssues()), [
       'warren:cluster.plugins[0]: peer discovery is the runtime\'s choice (rabbitmq_peer_discovery_k8s on Kubernetes, classic_config on Docker), got "rabbitmq_peer_discovery_consul"',
     ]);
   });
 
   it("refuses a relative data or log path", () => {
-    assert.deepEqual(errorsOf({ dataDir: "data/mnesia" }), ['warren:cluster.dataDir: must be an absolute path, got "data/mnesia"']);
+    assert.deepEqual(errorsOf({ dataDir: "data/mnesia" }, clusterIssues()), ['warren:cluster.dataDir: must be an absolute path, got "data/mnesia"']);
   });
 
   it("refuses paths with characters RabbitMQ refuses", () => {
-    assert.deepEqual(errorsOf({ dataDir: "/data/rabbit[1]", logDir: "/logs/{node}" }), [
+    assert.deepEqual(errorsOf({ dataDir: "/data/rabbit[1]", logDir: "/logs/{node}" }, clusterIssues()), [
       'warren:cluster.dataDir: must not contain any of * ? ^ ! [ ] { } (RabbitMQ refuses them in its paths), got "/data/rabbit[1]"',
       'warren:cluster.logDir: must not contain any of * ? ^ ! [ ] { } (RabbitMQ refuses them in its paths), got "/logs/{node}"',
     ]);
   });
 
   it("refuses paths the shell that sources rabbitmq-env.conf would split or expand", () => {
-    assert.deepEqual(errorsOf({ dataDir: "/data/rabbit mq", logDir: "/logs/$NODE" }), [
+    assert.deepEqual(errorsOf({ dataDir: "/data/rabbit mq", logDir: "/logs/$NODE" }, clusterIssues()), [
       'warren:cluster.dataDir: may contain only letters, digits and . _ - / @ % + = : , (it is written into rabbitmq-env.conf, a shell script), got "/data/rabbit mq"',
       'warren:cluster.logDir: may contain only letters, digits and . _ - / @ % + = : , (it is written into rabbitmq-env.conf, a shell script), got "/logs/$NODE"',
     ]);
   });
 
   it("refuses the same folder for data and logs", () => {
-    assert.deepEqual(errorsOf({ dataDir: "/data/rabbitmq", logDir: "/data/rabbitmq/" }), [
+    assert.deepEqual(errorsOf({ dataDir: "/data/rabbitmq", logDir: "/data/rabbitmq/" }, clusterIssues()), [
       'warren:cluster.logDir: must differ from dataDir ("/data/rabbitmq"): each is the mount point of its own volume',
     ]);
   });
 
   it("refuses to shrink a persistent volume, and allows growing or renaming the same size", () => {
     const previous = { storage: { data: { size: "20Gi" }, logs: { size: "2Gi" } } };
-    assert.deepEqual(errorsOf({ storage: { data: { size: "10Gi" }, logs: { size: "2048Mi" } } }, "dev", previous), [
+    assert.deepEqual(errorsOf({ storage: { data: { size: "10Gi" }, logs: { size: "2048Mi" } } }, clusterIssues("dev", previous)), [
       'warren:cluster.storage.data.size: cannot shrink from "20Gi" to "10Gi": Kubernetes only grows persistent volume claims',
     ]);
-    assert.deepEqual(errorsOf({ storage: { data: { size: "30Gi" }, logs: { size: "2048Mi" } } }, "dev", previous), []);
+    assert.deepEqual(errorsOf({ storage: { data: { size: "30Gi" }, logs: { size: "2048Mi" } } }, clusterIssues("dev", previous)), []);
   });
 
   it("refuses an absolute memory watermark at or above the memory limit", () => {
-    assert.deepEqual(errorsOf({ memoryHighWatermark: "3GB" }), [
+    assert.deepEqual(errorsOf({ memoryHighWatermark: "3GB" }, clusterIssues()), [
       'warren:cluster.memoryHighWatermark: must be below resources.limits.memory ("2Gi"), got "3GB" (3000000000 bytes): the container would be killed before RabbitMQ blocks publishers',
     ]);
   });
 
   it("refuses a disk free limit the data volume cannot leave free", () => {
-    assert.deepEqual(errorsOf({ diskFreeLimit: 2, resources: { limits: { memory: "8Gi" } } }), [
+    assert.deepEqual(errorsOf({ diskFreeLimit: 2, resources: { limits: { memory: "8Gi" } } }, clusterIssues()), [
       'warren:cluster.diskFreeLimit: must be below storage.data.size ("10Gi"): 2 × resources.limits.memory ("8Gi") is 17179869184 bytes, so the node would block every publisher from the start',
     ]);
-    assert.deepEqual(errorsOf({ diskFreeLimit: "20GB" }), [
+    assert.deepEqual(errorsOf({ diskFreeLimit: "20GB" }, clusterIssues()), [
       'warren:cluster.diskFreeLimit: must be below storage.data.size ("10Gi"): "20GB" is 20000000000 bytes, so the node would block every publisher from the start',
     ]);
   });
 
   it("refuses a management client network that is not a CIDR", () => {
-    assert.deepEqual(errorsOf({ management: { allowedCidrs: ["10.0.0.0/8", "fd00::/8", "10.0.0.1", "10.0.0.0/33"] } }), [
+    assert.deepEqual(errorsOf({ management: { allowedCidrs: ["10.0.0.0/8", "fd00::/8", "10.0.0.1", "10.0.0.0/33"] } }, clusterIssues()), [
       'warren:cluster.management.allowedCidrs[2]: must be a CIDR such as "10.0.0.0/8", got "10.0.0.1"',
       'warren:cluster.management.allowedCidrs[3]: must be a CIDR such as "10.0.0.0/8", got "10.0.0.0/33"',
     ]);
   });
 
   it("refuses namespaces Kubernetes would refuse", () => {
-    assert.deepEqual(errorsOf({ namespace: "RabbitMQ", amqp: { consumerNamespace: "alerting-" } }), [
+    assert.deepEqual(errorsOf({ namespace: "RabbitMQ", amqp: { consumerNamespace: "alerting-" } }, clusterIssues()), [
       'warren:cluster.amqp.consumerNamespace: must be a Kubernetes namespace name (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got "alerting-"',
       'warren:cluster.namespace: must be a Kubernetes namespace name (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got "RabbitMQ"',
     ]);

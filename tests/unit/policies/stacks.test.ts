@@ -6,22 +6,19 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { describe, it } from "node:test";
 import { RULES } from "../../../policies/rules";
-import { installMocks, settle } from "../../support/mocks";
 import { evaluate, fromMocks } from "../../support/policy";
-import { PROJECT_DIR, decrypted } from "../../support/program";
-import { readStackConfig } from "../../../components/config/stack-file";
+import { PROJECT_DIR, runProgram } from "../../support/program";
 
 const envConfig = (env: string) => JSON.parse(readFileSync(path.join(PROJECT_DIR, "policies", `${env}.json`), "utf8")) as Record<string, unknown>;
 
 /** Runs the program under mocks with a stack file's config (plus edits) and returns its resources. */
 async function resourcesOf(file: string, edit: (c: Record<string, any>) => void = () => {}) { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const { config, secretKeys } = decrypted(readStackConfig({ file }));
-  if (config["warren:broker"]) (config["warren:broker"] as Record<string, unknown>).password = "generated-admin-password";
-  edit(config);
-  const run = installMocks(config, [...secretKeys, "warren:broker"]);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  await (require(path.join(PROJECT_DIR, "bin", "index.js")) as () => Promise<unknown>)();
-  await settle();
+  const { run } = await runProgram(file, {
+    edit: (config) => {
+      if (config["warren:broker"]) config["warren:broker"].password = "generated-admin-password";
+      edit(config);
+    },
+  });
   return fromMocks(run.resources);
 }
 

@@ -3,16 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BaseError, loadBase, readAtCommit, resolveBase, stackConfigOf } from "../../../cli/git";
-import { TempRepo } from "../../support/git-repo";
+import { TempRepo, withTempRepo } from "../../support/git-repo";
 
-function withRepo(fn: (r: TempRepo) => void, init = true): void {
-  const r = new TempRepo("warren-base-", init);
-  try {
-    fn(r);
-  } finally {
-    r.remove();
-  }
-}
+const withRepo = (fn: (r: TempRepo) => void, init = true) => withTempRepo("warren-base-", fn, init);
 
 describe("resolveBase", () => {
   it("prefers the merge base with origin/main, then with main, then HEAD", () => {

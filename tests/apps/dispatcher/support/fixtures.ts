@@ -1,4 +1,4 @@
-// Shared test data and helpers for the dispatcher tests: alerts, configurations, polling.
+// Shared test data and helpers for the dispatcher tests: alerts, configurations, logs, metrics.
 import { parseConfig, type Config } from "../../../../apps/dispatcher/src/config";
 import type { Alert } from "../../../../apps/dispatcher/src/schema";
 
@@ -20,15 +20,6 @@ export function configFrom(env: Record<string, string>): Config {
   const r = parseConfig(env);
   if (!r.ok) throw new Error(`bad test config:\n${r.errors.join("\n")}`);
   return r.config;
-}
-
-/** Polls `f` until it returns true (rejects with `what` after `timeoutMs`). */
-export async function until(what: string, f: () => boolean | Promise<boolean>, timeoutMs = 20_000, everyMs = 50): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Collects log lines and parses them. */

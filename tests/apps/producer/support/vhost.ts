@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import * as amqp from "amqplib";
 import type { Broker } from "../../../support/broker";
+import { until } from "../../../support/wait";
 
 export interface TestVhost {
   readonly name: string;
@@ -101,12 +102,8 @@ export async function createTestVhost(broker: Broker, prefix: string): Promise<T
 
 /** The management API's name of the connection whose client property connection_name is `connectionName` (polls: the list lags). */
 export async function connectionNamed(broker: Broker, connectionName: string, timeoutMs = 15_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  return until(`the broker to list a connection named ${JSON.stringify(connectionName)}`, async () => {
     const list = await broker.mgmtJson<{ name: string; client_properties?: { connection_name?: string } }[]>("/api/connections?columns=name,client_properties");
-    const found = list.find((c) => c.client_properties?.connection_name === connectionName);
-    if (found) return found.name;
-    if (Date.now() > deadline) throw new Error(`the broker lists no connection named ${JSON.stringify(connectionName)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return list.find((c) => c.client_properties?.connection_name === connectionName)?.name;
+  }, timeoutMs, 100);
 }

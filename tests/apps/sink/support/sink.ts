@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as nodemailer from "nodemailer";
 import { freePorts } from "../../../support/processes";
-import { until } from "../../dispatcher/support/fixtures";
+import { until } from "../../../support/wait";
 
 const MAIN = path.join(__dirname, "../../../../apps/sink/src/main.js");
 
@@ -71,8 +71,9 @@ export async function startSink(dataDir: string, previous?: SinkProcess): Promis
     dataDir,
     child,
     logs: parsed,
-    logged: (event, code, timeoutMs = 5000) =>
-      until(`the sink to log ${event} ${code ?? ""}`, () => seen(event, code), timeoutMs),
+    logged: async (event, code, timeoutMs = 5000) => {
+      await until(`the sink to log ${event} ${code ?? ""}`, () => seen(event, code), timeoutMs);
+    },
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
