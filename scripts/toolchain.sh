@@ -66,6 +66,9 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" # never fetch a Go toolchain behind o
 case " ${GOFLAGS:-} " in *" -buildvcs=false "*) ;; *) export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false" ;; esac
 
 mkdir -p "$bindir" "$builddir" "$srcdir"
+# Physical paths from here on: a .toolchain that is a symlink (a second worktree sharing this
+# one's builds) must still be recognised as ours on PATH, or its bin would link to itself.
+bindir="$(cd "$bindir" && pwd -P)"
 # One build at a time (a build takes both cores).
 if command -v flock >/dev/null 2>&1; then
   exec 9>"$tooldir/.lock"
