@@ -8,7 +8,10 @@ import { tuneForLargeStacks } from "./components/platform/tuning";
 
 export = async () => {
   tuneForLargeStacks();
-  const { spec, admin, runtime, topology, consumers } = await buildPlatform(readProgramConfig(), pulumi.getStack());
+  const { spec, admin, runtime, topology, consumers } = await buildPlatform(
+    readProgramConfig(),
+    pulumi.getStack(),
+  );
   const cluster = runtime?.cluster;
   const alerting = spec.alerting;
   return {

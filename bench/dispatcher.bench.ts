@@ -145,7 +145,9 @@ async function main() {
           const due = t0 + (i * 1000) / PACED.perSecond;
           const wait = due - performance.now();
           if (wait > 1) await sleep(wait);
-          ch.publish(vh.spec.exchange, "critical.sms", body(TOTAL + i, now()), { persistent: true });
+          ch.publish(vh.spec.exchange, "critical.sms", body(TOTAL + i, now()), {
+            persistent: true,
+          });
         }
         await ch.waitForConfirms();
         await until("the paced alerts", () => sink.latencies.length >= PACED.count, 300_000, 5);

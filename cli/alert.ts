@@ -5,7 +5,14 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { durationMs } from "../apps/dispatcher/src/env";
-import { AlertProducer, type AlertInput, DEFAULT_SEVERITIES, PublishError, prepareAlert, redactUrl } from "../apps/producer/src/producer";
+import {
+  AlertProducer,
+  type AlertInput,
+  DEFAULT_SEVERITIES,
+  PublishError,
+  prepareAlert,
+  redactUrl,
+} from "../apps/producer/src/producer";
 import type { Io } from "./io";
 
 export const PASSWORD_ENV = "WARREN_AMQP_PASSWORD";
@@ -32,7 +39,11 @@ interface Plan {
 }
 
 /** `warren alert ARGS`; `env` is where WARREN_AMQP_PASSWORD is read (tests pass their own). */
-export async function alertCommand(args: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function alertCommand(
+  args: string[],
+  io: Io,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let parsed: Parsed;
   try {
     parsed = planFrom(args, env);
@@ -66,11 +77,14 @@ export async function alertCommand(args: string[], io: Io, env: NodeJS.ProcessEn
     io.err(`warren: alert: ${e.message}`);
     return 1;
   }
-  const outcomes = await Promise.allSettled(plan.alerts.map((a) => producer.publish(a, { channel: plan.channel })));
+  const outcomes = await Promise.allSettled(
+    plan.alerts.map((a) => producer.publish(a, { channel: plan.channel })),
+  );
   await producer.close();
   let failed = 0;
   for (const o of outcomes) {
-    if (o.status === "fulfilled") io.out(`confirmed ${o.value.id} attempts=${o.value.attempts} node=${o.value.url}`);
+    if (o.status === "fulfilled")
+      io.out(`confirmed ${o.value.id} attempts=${o.value.attempts} node=${o.value.url}`);
     else {
       failed++;
       io.err(`warren: ${o.reason instanceof PublishError ? o.reason.message : String(o.reason)}`);
@@ -79,7 +93,10 @@ export async function alertCommand(args: string[], io: Io, env: NodeJS.ProcessEn
   return failed === 0 ? 0 : 1;
 }
 
-type Parsed = { readonly kind: "help" } | { readonly kind: "errors"; readonly errors: string[] } | { readonly kind: "plan"; readonly plan: Plan };
+type Parsed =
+  | { readonly kind: "help" }
+  | { readonly kind: "errors"; readonly errors: string[] }
+  | { readonly kind: "plan"; readonly plan: Plan };
 
 /** The alerts to publish and where, or every problem with the arguments. */
 function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
@@ -109,14 +126,44 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
   const { urls, user, password } = connectionFrom(v, env, errors);
   const { alerts, timeoutMs } = alertsFrom(v, errors);
   if (errors.length) return { kind: "errors", errors };
-  return { kind: "plan", plan: { urls, user: user!, password: password!, exchange: v.exchange ?? "alerts", channel: v.channel, timeoutMs, alerts } };
+  return {
+    kind: "plan",
+    plan: {
+      urls,
+      user: user!,
+      password: password!,
+      exchange: v.exchange ?? "alerts",
+      channel: v.channel,
+      timeoutMs,
+      alerts,
+    },
+  };
 }
 
 type Values = Partial<Record<"url" | "label", string[]>> &
-  Partial<Record<"user" | "password-file" | "severity" | "channel" | "title" | "body" | "source" | "id" | "count" | "exchange" | "timeout", string>>;
+  Partial<
+    Record<
+      | "user"
+      | "password-file"
+      | "severity"
+      | "channel"
+      | "title"
+      | "body"
+      | "source"
+      | "id"
+      | "count"
+      | "exchange"
+      | "timeout",
+      string
+    >
+  >;
 
 /** The URLs, the one user they name and the password (never from argv); problems go to `errors`. */
-function connectionFrom(v: Values, env: NodeJS.ProcessEnv, errors: string[]): { urls: string[]; user?: string; password?: string } {
+function connectionFrom(
+  v: Values,
+  env: NodeJS.ProcessEnv,
+  errors: string[],
+): { urls: string[]; user?: string; password?: string } {
   const urls = v.url ?? [];
   if (urls.length === 0) errors.push("--url is required (one per node of the cluster)");
   const users = new Set<string>();
@@ -129,19 +176,25 @@ function connectionFrom(v: Values, env: NodeJS.ProcessEnv, errors: string[]): { 
       continue;
     }
     if (u.password) {
-      errors.push(`--url ${redactUrl(raw)}: must not contain a password (argv is visible to other users); use ${PASSWORD_ENV} or --password-file`);
+      errors.push(
+        `--url ${redactUrl(raw)}: must not contain a password (argv is visible to other users); use ${PASSWORD_ENV} or --password-file`,
+      );
       continue;
     }
-    if (u.protocol !== "amqp:" && u.protocol !== "amqps:") errors.push(`--url ${raw}: must be amqp:// or amqps://`);
+    if (u.protocol !== "amqp:" && u.protocol !== "amqps:")
+      errors.push(`--url ${raw}: must be amqp:// or amqps://`);
     if (u.username) users.add(decodeURIComponent(u.username));
   }
   if (v.user !== undefined) users.add(v.user);
-  if (users.size > 1) errors.push(`the URLs and --user name different users (${[...users].join(", ")}); give one`);
-  if (users.size === 0 && urls.length > 0) errors.push("no user: give it in the URL (amqp://USER@HOST/VHOST) or with --user");
+  if (users.size > 1)
+    errors.push(`the URLs and --user name different users (${[...users].join(", ")}); give one`);
+  if (users.size === 0 && urls.length > 0)
+    errors.push("no user: give it in the URL (amqp://USER@HOST/VHOST) or with --user");
 
   const fromEnv = env[PASSWORD_ENV];
   let password: string | undefined;
-  if (fromEnv !== undefined && fromEnv !== "" && v["password-file"] !== undefined) errors.push(`give the password with ${PASSWORD_ENV} or --password-file, not both`);
+  if (fromEnv !== undefined && fromEnv !== "" && v["password-file"] !== undefined)
+    errors.push(`give the password with ${PASSWORD_ENV} or --password-file, not both`);
   else if (v["password-file"] !== undefined) {
     try {
       password = readFileSync(v["password-file"], "utf8").replace(/\r?\n$/, "");
@@ -156,34 +209,55 @@ function connectionFrom(v: Values, env: NodeJS.ProcessEnv, errors: string[]): { 
 
 /** The alerts to publish (`--count` copies), checked as the producer would; problems go to `errors`. */
 function alertsFrom(v: Values, errors: string[]): { alerts: AlertInput[]; timeoutMs?: number } {
-  if (v.severity === undefined) errors.push(`--severity is required (${DEFAULT_SEVERITIES.join(", ")})`);
+  if (v.severity === undefined)
+    errors.push(`--severity is required (${DEFAULT_SEVERITIES.join(", ")})`);
   if (v.title === undefined) errors.push("--title is required");
 
   const labels: Record<string, string> = {};
   for (const l of v.label ?? []) {
     const i = l.indexOf("=");
     if (i <= 0) errors.push(`--label ${JSON.stringify(l)}: expected name=value`);
-    else if (Object.hasOwn(labels, l.slice(0, i))) errors.push(`--label ${l.slice(0, i)}: given more than once`);
+    else if (Object.hasOwn(labels, l.slice(0, i)))
+      errors.push(`--label ${l.slice(0, i)}: given more than once`);
     else labels[l.slice(0, i)] = l.slice(i + 1);
   }
 
   let count = 1;
   if (v.count !== undefined) {
     count = /^\d+$/.test(v.count) ? Number(v.count) : NaN;
-    if (!(count >= 1 && count <= MAX_COUNT)) errors.push(`--count: must be an integer from 1 to ${MAX_COUNT}, got ${JSON.stringify(v.count)}`);
+    if (!(count >= 1 && count <= MAX_COUNT))
+      errors.push(
+        `--count: must be an integer from 1 to ${MAX_COUNT}, got ${JSON.stringify(v.count)}`,
+      );
   }
   let timeoutMs: number | undefined;
   if (v.timeout !== undefined) {
     timeoutMs = durationMs(v.timeout);
-    if (timeoutMs === undefined || timeoutMs < 1) errors.push(`--timeout: must be a duration like 250ms, 10s or 5m, got ${JSON.stringify(v.timeout)}`);
+    if (timeoutMs === undefined || timeoutMs < 1)
+      errors.push(
+        `--timeout: must be a duration like 250ms, 10s or 5m, got ${JSON.stringify(v.timeout)}`,
+      );
   }
 
   const alerts: AlertInput[] = [];
   if (v.severity !== undefined && v.title !== undefined && errors.length === 0) {
-    const base = { severity: v.severity, title: v.title, body: v.body, source: v.source ?? "warren-cli", labels };
-    for (let i = 1; i <= count; i++) alerts.push({ ...base, id: v.id === undefined ? randomUUID() : count === 1 ? v.id : `${v.id}-${i}` });
+    const base = {
+      severity: v.severity,
+      title: v.title,
+      body: v.body,
+      source: v.source ?? "warren-cli",
+      labels,
+    };
+    for (let i = 1; i <= count; i++)
+      alerts.push({
+        ...base,
+        id: v.id === undefined ? randomUUID() : count === 1 ? v.id : `${v.id}-${i}`,
+      });
     // The producer's own checks, now: a bad alert is an argument error, before any connection.
-    const checked = prepareAlert(alerts[alerts.length - 1], v.channel, { severities: DEFAULT_SEVERITIES, source: "warren-cli" });
+    const checked = prepareAlert(alerts[alerts.length - 1], v.channel, {
+      severities: DEFAULT_SEVERITIES,
+      source: "warren-cli",
+    });
     if (!checked.ok) errors.push(checked.reason);
   }
   return { alerts, timeoutMs };

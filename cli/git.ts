@@ -14,7 +14,10 @@ export class BaseError extends Error {
 }
 
 function git(dir: string, args: readonly string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync("git", ["-C", dir, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync("git", ["-C", dir, ...args], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (r.error) throw new BaseError(`cannot run git: ${r.error.message}`);
   return { ok: r.status === 0, out: r.stdout, err: r.stderr.trim() };
 }
@@ -37,14 +40,20 @@ export const DEFAULT_BASE_BRANCHES = ["origin/main", "main"] as const;
 
 export function resolveBase(dir: string, ref?: string): BaseRef {
   const top = git(dir, ["rev-parse", "--show-toplevel"]);
-  if (!top.ok) throw new BaseError(`${dir} is not in a git repository (${top.err}); give the base as --base-file PATH`);
+  if (!top.ok)
+    throw new BaseError(
+      `${dir} is not in a git repository (${top.err}); give the base as --base-file PATH`,
+    );
   if (ref !== undefined) {
     const commit = commitOf(dir, ref);
     if (!commit) throw new BaseError(`git ref ${JSON.stringify(ref)} names no commit`);
     return { label: ref, commit };
   }
   const head = commitOf(dir, "HEAD");
-  if (!head) throw new BaseError("HEAD names no commit yet (an empty repository); give --base REF or --base-file PATH");
+  if (!head)
+    throw new BaseError(
+      "HEAD names no commit yet (an empty repository); give --base REF or --base-file PATH",
+    );
   for (const branch of DEFAULT_BASE_BRANCHES) {
     if (!commitOf(dir, branch)) continue;
     const mb = git(dir, ["merge-base", "HEAD", branch]);
@@ -71,10 +80,12 @@ export function stackConfigOf(text: string, where: string): Record<string, unkno
     throw new BaseError(`${where}: not valid YAML: ${(e as Error).message}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new BaseError(`${where}: expected a mapping at the top`);
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new BaseError(`${where}: expected a mapping at the top`);
   const config = (doc as { config?: unknown }).config;
   if (config === undefined || config === null) return {};
-  if (typeof config !== "object" || Array.isArray(config)) throw new BaseError(`${where}: "config" must be a mapping`);
+  if (typeof config !== "object" || Array.isArray(config))
+    throw new BaseError(`${where}: "config" must be a mapping`);
   return config as Record<string, unknown>;
 }
 
@@ -100,7 +111,9 @@ export function loadBase(o: BaseOptions): BaseConfig {
     try {
       text = readFileSync(o.file, "utf8");
     } catch (e) {
-      throw new BaseError(`${o.file}: cannot read the base file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new BaseError(
+        `${o.file}: cannot read the base file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
     }
     return { label: o.file, source: o.file, config: stackConfigOf(text, o.file) };
   }
@@ -108,5 +121,9 @@ export function loadBase(o: BaseOptions): BaseConfig {
   const file = `Pulumi.${o.stack}.yaml`;
   const source = `${base.label}:${file}`;
   const text = readAtCommit(o.projectDir, base.commit, file);
-  return { label: `${base.label} (${base.commit.slice(0, 7)})`, source, config: text === undefined ? undefined : stackConfigOf(text, source) };
+  return {
+    label: `${base.label} (${base.commit.slice(0, 7)})`,
+    source,
+    config: text === undefined ? undefined : stackConfigOf(text, source),
+  };
 }

@@ -26,7 +26,11 @@ function guarded(io: Io, fn: () => number): number {
     return fn();
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (e instanceof BaseError || err.code?.startsWith("ERR_PARSE_ARGS") || /stack file|not valid YAML|expected a mapping|must be a mapping/.test(err.message ?? "")) {
+    if (
+      e instanceof BaseError ||
+      err.code?.startsWith("ERR_PARSE_ARGS") ||
+      /stack file|not valid YAML|expected a mapping|must be a mapping/.test(err.message ?? "")
+    ) {
       io.err(`warren: ${err.message}`);
       return 1;
     }
@@ -64,9 +68,12 @@ export function diffCommand(args: string[], io: Io): number {
       io.err(`warren: ${message}`);
       return 1;
     };
-    if (values.base !== undefined && values["base-file"] !== undefined) return usage("give --base or --base-file, not both");
-    if (values.format !== "text" && values.format !== "markdown") return usage(`--format must be text or markdown, got ${JSON.stringify(values.format)}`);
-    if (values.graph && values.format !== "markdown") return usage("--graph needs --format markdown");
+    if (values.base !== undefined && values["base-file"] !== undefined)
+      return usage("give --base or --base-file, not both");
+    if (values.format !== "text" && values.format !== "markdown")
+      return usage(`--format must be text or markdown, got ${JSON.stringify(values.format)}`);
+    if (values.graph && values.format !== "markdown")
+      return usage("--graph needs --format markdown");
     const stack = values.stack!;
     const projectDir = process.cwd();
     const file = `Pulumi.${stack}.yaml`;
@@ -82,7 +89,10 @@ export function diffCommand(args: string[], io: Io): number {
 
     const review = reviewChange(before, after);
     const meta = { stack, base: base.label, head: "working tree", baseFile: file };
-    const report = values.format === "markdown" ? markdownReport(review, meta, values.graph ? mermaidGraph(after.topology) : undefined) : textReport(review, meta);
+    const report =
+      values.format === "markdown"
+        ? markdownReport(review, meta, values.graph ? mermaidGraph(after.topology) : undefined)
+        : textReport(review, meta);
     report.split("\n").forEach((l) => io.out(l));
     return exitCode(review);
   });
@@ -92,7 +102,11 @@ export function graphCommand(args: string[], io: Io): number {
   return guarded(io, () => {
     const { values } = parseArgs({
       args,
-      options: { stack: { type: "string" }, file: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        stack: { type: "string" },
+        file: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
     });
     if (values.help) {
@@ -106,7 +120,9 @@ export function graphCommand(args: string[], io: Io): number {
     const config = readStackConfig({ stack: values.stack, file: values.file });
     const spec = parseSide(config, values.file ?? `Pulumi.${values.stack ?? "dev"}.yaml`, io);
     if (!spec) return 1;
-    mermaidGraph(spec.topology).split("\n").forEach((l) => io.out(l));
+    mermaidGraph(spec.topology)
+      .split("\n")
+      .forEach((l) => io.out(l));
     return 0;
   });
 }

@@ -47,12 +47,22 @@ function parseHeader(h: string): [string, ArgValue] {
   const i = h.indexOf("=");
   if (i <= 0) throw new UsageError(`--header ${JSON.stringify(h)}: expected name=value`);
   const raw = h.slice(i + 1);
-  const value: ArgValue = /^-?\d+$/.test(raw) ? Number(raw) : raw === "true" ? true : raw === "false" ? false : raw;
+  const value: ArgValue = /^-?\d+$/.test(raw)
+    ? Number(raw)
+    : raw === "true"
+      ? true
+      : raw === "false"
+        ? false
+        : raw;
   return [h.slice(0, i), value];
 }
 
 /** Every command: `alert` talks to a broker and is asynchronous; the others go through run(). */
-export async function runAsync(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runAsync(
+  argv: string[],
+  io: Io,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   if (argv[0] === "alert") return alertCommand(argv.slice(1), io, env);
   return run(argv, io);
 }
@@ -110,18 +120,27 @@ export function run(argv: string[], io: Io): number {
         const spec = loadSpec(values, io);
         if (!spec) return 1;
         if (!spec.alerting) throw new UsageError("this stack has no warren:alerting config");
-        formatRoutes(spec.alerting, alertRoutes(spec.alerting, spec.topology)).split("\n").forEach((l) => io.out(l));
+        formatRoutes(spec.alerting, alertRoutes(spec.alerting, spec.topology))
+          .split("\n")
+          .forEach((l) => io.out(l));
         return 0;
       }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof RoutingError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      e instanceof UsageError ||
+      e instanceof RoutingError ||
+      (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       io.err(`warren: ${(e as Error).message}`);
       return 1;
     }
-    if (e instanceof Error && /stack file|not valid YAML|expected a mapping|must be a mapping/.test(e.message)) {
+    if (
+      e instanceof Error &&
+      /stack file|not valid YAML|expected a mapping|must be a mapping/.test(e.message)
+    ) {
       io.err(`warren: ${e.message}`);
       return 1;
     }

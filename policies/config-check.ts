@@ -26,14 +26,20 @@ function typeOk(schema: { type?: string }, v: unknown): boolean {
   }
 }
 
-export function checkPolicyConfig(doc: unknown, file: string, rules: readonly Rule[] = RULES): string[] {
-  if (!doc || typeof doc !== "object" || Array.isArray(doc)) return [`${file}: must be a JSON object of rule name → enforcement level or settings`];
+export function checkPolicyConfig(
+  doc: unknown,
+  file: string,
+  rules: readonly Rule[] = RULES,
+): string[] {
+  if (!doc || typeof doc !== "object" || Array.isArray(doc))
+    return [`${file}: must be a JSON object of rule name → enforcement level or settings`];
   const byName = new Map(rules.map((r) => [r.name, r]));
   const problems: string[] = [];
   for (const [name, value] of Object.entries(doc as Record<string, unknown>)) {
     const at = `${file}: "${name}"`;
     if (name === "all") {
-      if (!LEVELS.includes(value as string)) problems.push(`${at}: must be one of ${LEVELS.join(", ")}`);
+      if (!LEVELS.includes(value as string))
+        problems.push(`${at}: must be one of ${LEVELS.join(", ")}`);
       continue;
     }
     const rule = byName.get(name);
@@ -42,7 +48,10 @@ export function checkPolicyConfig(doc: unknown, file: string, rules: readonly Ru
       continue;
     }
     if (typeof value === "string") {
-      if (!LEVELS.includes(value)) problems.push(`${at}: enforcement level must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(value)}`);
+      if (!LEVELS.includes(value))
+        problems.push(
+          `${at}: enforcement level must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(value)}`,
+        );
       continue;
     }
     if (!value || typeof value !== "object" || Array.isArray(value)) {
@@ -52,9 +61,12 @@ export function checkPolicyConfig(doc: unknown, file: string, rules: readonly Ru
     const props = rule.configSchema?.properties ?? {};
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
       if (key === "enforcementLevel") {
-        if (!LEVELS.includes(v as string)) problems.push(`${at}.enforcementLevel: must be one of ${LEVELS.join(", ")}`);
+        if (!LEVELS.includes(v as string))
+          problems.push(`${at}.enforcementLevel: must be one of ${LEVELS.join(", ")}`);
       } else if (!(key in props)) {
-        problems.push(`${at}.${key}: the rule has no such setting${suggest(key, Object.keys(props))}`);
+        problems.push(
+          `${at}.${key}: the rule has no such setting${suggest(key, Object.keys(props))}`,
+        );
       } else if (!typeOk(props[key] as { type?: string }, v)) {
         problems.push(`${at}.${key}: must be of type ${(props[key] as { type?: string }).type}`);
       }

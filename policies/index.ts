@@ -5,7 +5,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { RULES } from "./rules";
 
 new PolicyPack("warren", {
-  description: "RabbitMQ for the alerting platform: security, durability, cluster, consumers and routing rules.",
+  description:
+    "RabbitMQ for the alerting platform: security, durability, cluster, consumers and routing rules.",
   // Each environment's JSON config sets the levels; without one, everything is advisory.
   enforcementLevel: "advisory",
   policies: [...RULES],

@@ -9,7 +9,12 @@
 // name nobody declared, is flagged as open-ended.
 import { BROADCAST } from "../components/alerting/model";
 import type { WarrenSpec } from "../components/config/spec";
-import { BUILTIN_EXCHANGES, type PermissionSpec, type TopicPermissionSpec, type TopologySpec } from "../components/topology/spec";
+import {
+  BUILTIN_EXCHANGES,
+  type PermissionSpec,
+  type TopicPermissionSpec,
+  type TopologySpec,
+} from "../components/topology/spec";
 import { cmp } from "./diff";
 
 export interface RegexWidening {
@@ -81,20 +86,29 @@ export function permits(pattern: string | undefined, name: string): boolean {
 }
 
 /** How much more `after` grants than `before` (undefined: nothing) over the sample names. */
-export function widening(field: string, before: string | undefined, after: string, samples: readonly string[]): RegexWidening {
+export function widening(
+  field: string,
+  before: string | undefined,
+  after: string,
+  samples: readonly string[],
+): RegexWidening {
   const was = before === undefined ? new Set<string>() : literalNames(before);
   const is = literalNames(after);
   const matched = new Set(samples.filter((s) => permits(after, s) && !permits(before, s)));
   // Both lists of names: exact, whether or not the names are declared anywhere.
   if (was && is) for (const n of is) if (!was.has(n)) matched.add(n);
-  const openEnded = !is && (was !== undefined || PROBES.some((p) => permits(after, p) && !permits(before, p)));
+  const openEnded =
+    !is && (was !== undefined || PROBES.some((p) => permits(after, p) && !permits(before, p)));
   return { field, before, after, newlyMatched: [...matched].sort(cmp), openEnded };
 }
 
 const widens = (w: RegexWidening) => w.newlyMatched.length > 0 || w.openEnded;
 
 function resourceNames(t: TopologySpec, vhost: string): string[] {
-  return [...t.exchanges.filter((x) => x.vhost === vhost).map((x) => x.name), ...t.queues.filter((q) => q.vhost === vhost).map((q) => q.name)];
+  return [
+    ...t.exchanges.filter((x) => x.vhost === vhost).map((x) => x.name),
+    ...t.queues.filter((q) => q.vhost === vhost).map((q) => q.name),
+  ];
 }
 
 function routingKeys(spec: WarrenSpec | undefined, vhost: string, exchange: string): string[] {
@@ -104,8 +118,10 @@ function routingKeys(spec: WarrenSpec | undefined, vhost: string, exchange: stri
     .map((b) => b.routingKey);
   const a = spec.alerting;
   if (a && a.vhost === vhost) {
-    for (const s of a.severities) for (const w of [BROADCAST, ...a.channels.map((c) => c.name)]) out.push(`${s}.${w}`);
-    for (const c of a.channels) out.push(c.name, ...a.retryDelays.map((d) => `${c.name}.${d.label}`));
+    for (const s of a.severities)
+      for (const w of [BROADCAST, ...a.channels.map((c) => c.name)]) out.push(`${s}.${w}`);
+    for (const c of a.channels)
+      out.push(c.name, ...a.retryDelays.map((d) => `${c.name}.${d.label}`));
   }
   return out;
 }
@@ -116,8 +132,14 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
   const bt = before?.topology;
   const at = after.topology;
   const findings: AccessFinding[] = [];
-  const names = (vhost: string) => uniq([...(bt ? resourceNames(bt, vhost) : []), ...resourceNames(at, vhost), ...BUILTIN_EXCHANGES.keys()]);
-  const keys = (vhost: string, exchange: string) => uniq([...routingKeys(before, vhost, exchange), ...routingKeys(after, vhost, exchange)]);
+  const names = (vhost: string) =>
+    uniq([
+      ...(bt ? resourceNames(bt, vhost) : []),
+      ...resourceNames(at, vhost),
+      ...BUILTIN_EXCHANGES.keys(),
+    ]);
+  const keys = (vhost: string, exchange: string) =>
+    uniq([...routingKeys(before, vhost, exchange), ...routingKeys(after, vhost, exchange)]);
   const usersBefore = new Set(bt?.users.map((u) => u.name) ?? []);
 
   const permKey = (p: Pick<PermissionSpec, "user" | "vhost">) => `${p.user}\u0000${p.vhost}`;
@@ -131,7 +153,13 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
       .filter(widens);
     if (!was) {
       const note = usersBefore.has(p.user) ? "new in this vhost" : "new user";
-      findings.push({ vhost: p.vhost, kind: "permission", user: p.user, note: regexes.length ? note : `${note}, matching none of the names here`, regexes });
+      findings.push({
+        vhost: p.vhost,
+        kind: "permission",
+        user: p.user,
+        note: regexes.length ? note : `${note}, matching none of the names here`,
+        regexes,
+      });
     } else if (regexes.length) {
       findings.push({ vhost: p.vhost, kind: "permission", user: p.user, regexes });
     }
@@ -148,13 +176,26 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
       .filter((f) => was[f] !== p[f])
       .map((f) => widening(f, was[f], p[f], samples))
       .filter(widens);
-    if (regexes.length) findings.push({ vhost: p.vhost, kind: "topic permission", user: p.user, exchange: p.exchange, regexes });
+    if (regexes.length)
+      findings.push({
+        vhost: p.vhost,
+        kind: "topic permission",
+        user: p.user,
+        exchange: p.exchange,
+        regexes,
+      });
   }
   const permsAfter = new Set(at.permissions.map(permKey));
-  const exchangeAfter = (vhost: string, name: string) => BUILTIN_EXCHANGES.has(name) || at.exchanges.some((x) => x.vhost === vhost && x.name === name);
+  const exchangeAfter = (vhost: string, name: string) =>
+    BUILTIN_EXCHANGES.has(name) || at.exchanges.some((x) => x.vhost === vhost && x.name === name);
   for (const p of bt?.topicPermissions ?? []) {
     // Gone with the user's permissions in the vhost, or with the exchange, it leaves nothing open.
-    if (topicAfter.has(topicKey(p)) || !permsAfter.has(permKey(p)) || !exchangeAfter(p.vhost, p.exchange)) continue;
+    if (
+      topicAfter.has(topicKey(p)) ||
+      !permsAfter.has(permKey(p)) ||
+      !exchangeAfter(p.vhost, p.exchange)
+    )
+      continue;
     findings.push({
       vhost: p.vhost,
       kind: "topic permission",
@@ -171,12 +212,21 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
     const added = u.tags.filter((t) => !was?.has(t));
     if (added.length === 0) continue;
     const list = added.map((t) => `"${t}"`).join(", ");
-    findings.push({ kind: "user", user: u.name, note: was ? `gains tag ${list}` : `new user with tag ${list}`, regexes: [] });
+    findings.push({
+      kind: "user",
+      user: u.name,
+      note: was ? `gains tag ${list}` : `new user with tag ${list}`,
+      regexes: [],
+    });
   }
 
   const group = (f: AccessFinding) => f.vhost ?? "\uffff";
   const order = ["permission", "topic permission", "user"];
   return findings.sort(
-    (a, b) => cmp(group(a), group(b)) || order.indexOf(a.kind) - order.indexOf(b.kind) || cmp(a.user, b.user) || cmp(a.exchange ?? "", b.exchange ?? ""),
+    (a, b) =>
+      cmp(group(a), group(b)) ||
+      order.indexOf(a.kind) - order.indexOf(b.kind) ||
+      cmp(a.user, b.user) ||
+      cmp(a.exchange ?? "", b.exchange ?? ""),
   );
 }

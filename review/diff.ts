@@ -4,7 +4,13 @@
 // RabbitMQ, so the resource is deleted before it is recreated (deleteBeforeReplace).
 import type { WarrenSpec } from "../components/config/spec";
 import { planTopology } from "../components/topology/plan";
-import { type ArgValue, type Arguments, type BindingSpec, type TopologySpec, emptyTopology } from "../components/topology/spec";
+import {
+  type ArgValue,
+  type Arguments,
+  type BindingSpec,
+  type TopologySpec,
+  emptyTopology,
+} from "../components/topology/spec";
 
 export type ObjectKind =
   | "vhost"
@@ -70,7 +76,12 @@ export interface SpecDiff {
 export function canonical(v: unknown): string {
   const norm = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(norm);
-    if (x && typeof x === "object") return Object.fromEntries(Object.keys(x).sort().map((k) => [k, norm((x as Record<string, unknown>)[k])]));
+    if (x && typeof x === "object")
+      return Object.fromEntries(
+        Object.keys(x)
+          .sort()
+          .map((k) => [k, norm((x as Record<string, unknown>)[k])]),
+      );
     return x;
   };
   return JSON.stringify(norm(v)) ?? "undefined";
@@ -84,7 +95,9 @@ export function showValue(v: unknown): string {
 }
 
 /** `source → queue destination, key "k"` (and the arguments, if any): how a binding is named. */
-export function bindingName(b: Pick<BindingSpec, "source" | "destination" | "destinationType" | "routingKey" | "arguments">): string {
+export function bindingName(
+  b: Pick<BindingSpec, "source" | "destination" | "destinationType" | "routingKey" | "arguments">,
+): string {
   const args = Object.keys(b.arguments).length ? `, arguments ${canonical(b.arguments)}` : "";
   return `${b.source} → ${b.destinationType} ${b.destination}, key ${showValue(b.routingKey)}${args}`;
 }
@@ -93,7 +106,8 @@ type Fields = Record<string, unknown>;
 
 function argumentFields(prefix: string, args: Arguments, skip: readonly string[] = []): Fields {
   const out: Fields = {};
-  for (const k of Object.keys(args).sort()) if (!skip.includes(k)) out[`${prefix}.${k}`] = args[k] as ArgValue;
+  for (const k of Object.keys(args).sort())
+    if (!skip.includes(k)) out[`${prefix}.${k}`] = args[k] as ArgValue;
   return out;
 }
 
@@ -113,41 +127,102 @@ function entries(t: TopologySpec): Map<string, Entry> {
   const put = (e: Entry) => out.set(JSON.stringify([e.kind, e.vhost ?? null, e.name]), e);
   for (const v of t.vhosts)
     put({
-      kind: "vhost", vhost: v.name, name: v.name, immutable: false,
-      fields: { description: v.description, defaultQueueType: v.defaultQueueType, "limits.maxConnections": v.limits?.maxConnections, "limits.maxQueues": v.limits?.maxQueues },
+      kind: "vhost",
+      vhost: v.name,
+      name: v.name,
+      immutable: false,
+      fields: {
+        description: v.description,
+        defaultQueueType: v.defaultQueueType,
+        "limits.maxConnections": v.limits?.maxConnections,
+        "limits.maxQueues": v.limits?.maxQueues,
+      },
     });
   for (const u of t.users)
-    put({ kind: "user", name: u.name, immutable: false, fields: { tags: [...u.tags].sort() }, summary: u.tags.length ? `tags ${u.tags.join(", ")}` : undefined });
+    put({
+      kind: "user",
+      name: u.name,
+      immutable: false,
+      fields: { tags: [...u.tags].sort() },
+      summary: u.tags.length ? `tags ${u.tags.join(", ")}` : undefined,
+    });
   for (const x of t.exchanges)
     put({
-      kind: "exchange", vhost: x.vhost, name: x.name, immutable: true, summary: x.type + (x.internal ? ", internal" : ""),
-      fields: { type: x.type, durable: x.durable, autoDelete: x.autoDelete, internal: x.internal, alternateExchange: x.alternateExchange, ...argumentFields("arguments", x.arguments) },
+      kind: "exchange",
+      vhost: x.vhost,
+      name: x.name,
+      immutable: true,
+      summary: x.type + (x.internal ? ", internal" : ""),
+      fields: {
+        type: x.type,
+        durable: x.durable,
+        autoDelete: x.autoDelete,
+        internal: x.internal,
+        alternateExchange: x.alternateExchange,
+        ...argumentFields("arguments", x.arguments),
+      },
     });
   for (const q of t.queues)
     put({
       // x-queue-type is the `type` field (plan.ts always sets it from there).
-      kind: "queue", vhost: q.vhost, name: q.name, immutable: true, summary: q.type,
-      fields: { type: q.type, durable: q.durable, autoDelete: q.autoDelete, ...argumentFields("arguments", q.arguments, ["x-queue-type"]) },
+      kind: "queue",
+      vhost: q.vhost,
+      name: q.name,
+      immutable: true,
+      summary: q.type,
+      fields: {
+        type: q.type,
+        durable: q.durable,
+        autoDelete: q.autoDelete,
+        ...argumentFields("arguments", q.arguments, ["x-queue-type"]),
+      },
     });
-  for (const b of t.bindings) put({ kind: "binding", vhost: b.vhost, name: bindingName(b), immutable: true, fields: {} });
+  for (const b of t.bindings)
+    put({ kind: "binding", vhost: b.vhost, name: bindingName(b), immutable: true, fields: {} });
   const policy = (kind: "policy" | "operator policy") => (p: TopologySpec["policies"][number]) =>
     put({
-      kind, vhost: p.vhost, name: p.name, immutable: false,
-      attributes: [["pattern", p.pattern], ["applyTo", p.applyTo], ["priority", p.priority], ["definition", p.definition]],
-      fields: { pattern: p.pattern, applyTo: p.applyTo, priority: p.priority, ...argumentFields("definition", p.definition) },
+      kind,
+      vhost: p.vhost,
+      name: p.name,
+      immutable: false,
+      attributes: [
+        ["pattern", p.pattern],
+        ["applyTo", p.applyTo],
+        ["priority", p.priority],
+        ["definition", p.definition],
+      ],
+      fields: {
+        pattern: p.pattern,
+        applyTo: p.applyTo,
+        priority: p.priority,
+        ...argumentFields("definition", p.definition),
+      },
     });
   t.policies.forEach(policy("policy"));
   t.operatorPolicies.forEach(policy("operator policy"));
   for (const p of t.permissions)
     put({
-      kind: "permission", vhost: p.vhost, name: p.user, immutable: false,
-      attributes: [["configure", p.configure], ["write", p.write], ["read", p.read]],
+      kind: "permission",
+      vhost: p.vhost,
+      name: p.user,
+      immutable: false,
+      attributes: [
+        ["configure", p.configure],
+        ["write", p.write],
+        ["read", p.read],
+      ],
       fields: { configure: p.configure, write: p.write, read: p.read },
     });
   for (const p of t.topicPermissions)
     put({
-      kind: "topic permission", vhost: p.vhost, name: `${p.user} on ${p.exchange}`, immutable: false,
-      attributes: [["write", p.write], ["read", p.read]],
+      kind: "topic permission",
+      vhost: p.vhost,
+      name: `${p.user} on ${p.exchange}`,
+      immutable: false,
+      attributes: [
+        ["write", p.write],
+        ["read", p.read],
+      ],
       fields: { write: p.write, read: p.read },
     });
   return out;
@@ -165,7 +240,8 @@ function attachedBindings(t: TopologySpec, kind: ObjectKind, vhost: string, name
   return t.bindings.filter(
     (b) =>
       b.vhost === vhost &&
-      ((kind === "exchange" && (b.source === name || (b.destinationType === "exchange" && b.destination === name))) ||
+      ((kind === "exchange" &&
+        (b.source === name || (b.destinationType === "exchange" && b.destination === name))) ||
         (kind === "queue" && b.destinationType === "queue" && b.destination === name)),
   ).length;
 }
@@ -177,22 +253,40 @@ export function diffSpecs(before: WarrenSpec | undefined, after: WarrenSpec): Sp
   const now = entries(at);
   // Retention is an option of the deployed resource, i.e. what plan.ts decided for the base.
   const basePlan = before ? planTopology(bt, { environment: before.environment }) : undefined;
-  const queueRetained = (vhost: string, name: string) => basePlan?.queues.find((q) => q.vhost === vhost && q.name === name)?.retainOnDelete === true;
+  const queueRetained = (vhost: string, name: string) =>
+    basePlan?.queues.find((q) => q.vhost === vhost && q.name === name)?.retainOnDelete === true;
   const out: ObjectChange[] = [];
   // Keys left undefined (a user's vhost, an exchange's attributes) are left out altogether.
-  const push = (c: ObjectChange) => out.push(Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as unknown as ObjectChange);
+  const push = (c: ObjectChange) =>
+    out.push(
+      Object.fromEntries(
+        Object.entries(c).filter(([, v]) => v !== undefined),
+      ) as unknown as ObjectChange,
+    );
 
   for (const [key, a] of now) {
     const b = was.get(key);
     if (!b) {
-      push({ kind: a.kind, vhost: a.vhost, name: a.name, action: "add", fields: [], summary: a.summary, attributes: a.attributes });
+      push({
+        kind: a.kind,
+        vhost: a.vhost,
+        name: a.name,
+        action: "add",
+        fields: [],
+        summary: a.summary,
+        attributes: a.attributes,
+      });
       continue;
     }
     const fields = changedFields(b.fields, a.fields);
     if (fields.length === 0) continue;
     if (a.immutable) {
       push({
-        kind: a.kind, vhost: a.vhost, name: a.name, action: "replace", fields,
+        kind: a.kind,
+        vhost: a.vhost,
+        name: a.name,
+        action: "replace",
+        fields,
         bindings: attachedBindings(at, a.kind, a.vhost!, a.name),
         retained: a.kind === "queue" && queueRetained(a.vhost!, a.name) ? true : undefined,
       });
@@ -203,8 +297,16 @@ export function diffSpecs(before: WarrenSpec | undefined, after: WarrenSpec): Sp
   for (const [key, b] of was) {
     if (now.has(key)) continue;
     push({
-      kind: b.kind, vhost: b.vhost, name: b.name, action: "remove", fields: [], summary: b.summary, attributes: b.attributes,
-      ...(b.kind === "queue" || b.kind === "exchange" ? { bindings: attachedBindings(bt, b.kind, b.vhost!, b.name) } : {}),
+      kind: b.kind,
+      vhost: b.vhost,
+      name: b.name,
+      action: "remove",
+      fields: [],
+      summary: b.summary,
+      attributes: b.attributes,
+      ...(b.kind === "queue" || b.kind === "exchange"
+        ? { bindings: attachedBindings(bt, b.kind, b.vhost!, b.name) }
+        : {}),
       retained: b.kind === "queue" && queueRetained(b.vhost!, b.name) ? true : undefined,
     });
   }

@@ -20,8 +20,14 @@ const PREFIX: Record<NodeKind, string> = { vhost: "vh", exchange: "ex", queue: "
 
 /** A Mermaid-safe id: `<kind>_<readable ASCII part>_<digest of kind, vhost and name>`. */
 export function nodeId(kind: NodeKind, vhost: string, name: string): string {
-  const digest = createHash("sha256").update(JSON.stringify([kind, vhost, name])).digest("hex").slice(0, 8);
-  const readable = name.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 40);
+  const digest = createHash("sha256")
+    .update(JSON.stringify([kind, vhost, name]))
+    .digest("hex")
+    .slice(0, 8);
+  const readable = name
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 40);
   return `${PREFIX[kind]}_${readable ? `${readable}_` : ""}${digest}`;
 }
 
@@ -30,13 +36,20 @@ export function nodeId(kind: NodeKind, vhost: string, name: string): string {
  * (`#quot;`, `#35;` …), as Mermaid's docs describe; everything else, unicode included, stays.
  */
 export function mermaidText(s: string): string {
-  return s.replace(/["#<>&|`\\\u0000-\u001f]/g, (c) => (c === '"' ? "#quot;" : `#${c.charCodeAt(0)};`));
+  return s.replace(/["#<>&|`\\\u0000-\u001f]/g, (c) =>
+    c === '"' ? "#quot;" : `#${c.charCodeAt(0)};`,
+  );
 }
 
 const label = (...lines: string[]) => `"${lines.map(mermaidText).join("<br/>")}"`;
 
 /** The one policy RabbitMQ applies to an object: the highest priority, ties broken by name. */
-function effectivePolicy(policies: readonly PolicySpec[], vhost: string, kind: "queues" | "exchanges", name: string): PolicySpec | undefined {
+function effectivePolicy(
+  policies: readonly PolicySpec[],
+  vhost: string,
+  kind: "queues" | "exchanges",
+  name: string,
+): PolicySpec | undefined {
   let best: PolicySpec | undefined;
   for (const p of policies) {
     if (p.vhost !== vhost || (p.applyTo !== kind && p.applyTo !== "all")) continue;
@@ -46,7 +59,11 @@ function effectivePolicy(policies: readonly PolicySpec[], vhost: string, kind: "
     } catch {
       // Not a regex JS understands: treated as matching nothing (as routing.ts does).
     }
-    if (matches && (!best || p.priority > best.priority || (p.priority === best.priority && p.name < best.name))) best = p;
+    if (
+      matches &&
+      (!best || p.priority > best.priority || (p.priority === best.priority && p.name < best.name))
+    )
+      best = p;
   }
   return best;
 }
@@ -55,19 +72,26 @@ function alternateOf(x: ExchangeSpec, policies: readonly PolicySpec[]): string |
   if (x.alternateExchange !== undefined) return x.alternateExchange;
   const arg = x.arguments["alternate-exchange"];
   if (typeof arg === "string") return arg;
-  const ae = effectivePolicy(policies, x.vhost, "exchanges", x.name)?.definition["alternate-exchange"];
+  const ae = effectivePolicy(policies, x.vhost, "exchanges", x.name)?.definition[
+    "alternate-exchange"
+  ];
   return typeof ae === "string" ? ae : undefined;
 }
 
 /** Dead-lettering of a queue: its arguments win over the policy that applies to it. */
-function deadLetterOf(q: QueueSpec, policies: readonly PolicySpec[]): { exchange: string; routingKey?: string } | undefined {
+function deadLetterOf(
+  q: QueueSpec,
+  policies: readonly PolicySpec[],
+): { exchange: string; routingKey?: string } | undefined {
   const policy = effectivePolicy(policies, q.vhost, "queues", q.name)?.definition ?? {};
   const pick = (arg: string, key: string) => {
     const v = q.arguments[arg] ?? policy[key];
     return typeof v === "string" ? v : undefined;
   };
   const exchange = pick("x-dead-letter-exchange", "dead-letter-exchange");
-  return exchange === undefined ? undefined : { exchange, routingKey: pick("x-dead-letter-routing-key", "dead-letter-routing-key") };
+  return exchange === undefined
+    ? undefined
+    : { exchange, routingKey: pick("x-dead-letter-routing-key", "dead-letter-routing-key") };
 }
 
 function headersLabel(args: Arguments): string {
@@ -97,22 +121,28 @@ export function mermaidGraph(t: TopologySpec): string {
       if (!builtins.includes(name)) builtins.push(name);
       return nodeId("exchange", v, name);
     };
-    const queueNode = (name: string) => (queueNames.has(name) ? nodeId("queue", v, name) : undefined);
+    const queueNode = (name: string) =>
+      queueNames.has(name) ? nodeId("queue", v, name) : undefined;
 
     // One edge per source and destination, labelled with every binding's key (or arguments).
     const bound = new Map<string, { from: string; to: string; labels: string[] }>();
     for (const b of bindings) {
       const from = exchangeNode(b.source);
-      const to = b.destinationType === "queue" ? queueNode(b.destination) : exchangeNode(b.destination);
+      const to =
+        b.destinationType === "queue" ? queueNode(b.destination) : exchangeNode(b.destination);
       if (!from || !to) continue;
       const type = declared.get(b.source)?.type ?? BUILTIN_EXCHANGES.get(b.source);
-      const text = type === "headers" ? headersLabel(b.arguments) : type === "fanout" ? "" : b.routingKey;
+      const text =
+        type === "headers" ? headersLabel(b.arguments) : type === "fanout" ? "" : b.routingKey;
       const key = `${from} ${to}`;
       const e = bound.get(key) ?? { from, to, labels: [] };
       bound.set(key, e);
       if (text !== "" && !e.labels.includes(text)) e.labels.push(text);
     }
-    for (const e of bound.values()) edges.push(e.labels.length ? `${e.from} -->|${label(...e.labels)}| ${e.to}` : `${e.from} --> ${e.to}`);
+    for (const e of bound.values())
+      edges.push(
+        e.labels.length ? `${e.from} -->|${label(...e.labels)}| ${e.to}` : `${e.from} --> ${e.to}`,
+      );
 
     for (const x of exchanges) {
       const ae = alternateOf(x, t.policies);
@@ -123,8 +153,14 @@ export function mermaidGraph(t: TopologySpec): string {
       const dl = deadLetterOf(q, t.policies);
       if (!dl) continue;
       // Dead-lettering to the default exchange delivers to the queue its routing key names.
-      const to = dl.exchange === "" ? (dl.routingKey === undefined ? undefined : queueNode(dl.routingKey)) : exchangeNode(dl.exchange);
-      const text = dl.routingKey === undefined ? ["dead-letter"] : ["dead-letter", `key ${dl.routingKey}`];
+      const to =
+        dl.exchange === ""
+          ? dl.routingKey === undefined
+            ? undefined
+            : queueNode(dl.routingKey)
+          : exchangeNode(dl.exchange);
+      const text =
+        dl.routingKey === undefined ? ["dead-letter"] : ["dead-letter", `key ${dl.routingKey}`];
       if (to) edges.push(`${nodeId("queue", v, q.name)} -.->|${label(...text)}| ${to}`);
     }
     const consumers: string[] = [];
@@ -132,14 +168,23 @@ export function mermaidGraph(t: TopologySpec): string {
       for (const p of t.permissions) {
         if (p.vhost !== v || !permits(p.read, q.name)) continue;
         if (!consumers.includes(p.user)) consumers.push(p.user);
-        edges.push(`${nodeId("queue", v, q.name)} -->|${label("read")}| ${nodeId("user", v, p.user)}`);
+        edges.push(
+          `${nodeId("queue", v, q.name)} -->|${label("read")}| ${nodeId("user", v, p.user)}`,
+        );
       }
     }
 
     lines.push(`  subgraph ${nodeId("vhost", v, v)} [${label(`vhost ${v}`)}]`);
-    for (const x of exchanges) lines.push(`    ${nodeId("exchange", v, x.name)}{{${label(x.name, x.type + (x.internal ? ", internal" : ""))}}}`);
-    for (const name of builtins) lines.push(`    ${nodeId("exchange", v, name)}{{${label(name, `${BUILTIN_EXCHANGES.get(name)}, built-in`)}}}`);
-    for (const q of queues) lines.push(`    ${nodeId("queue", v, q.name)}[(${label(q.name, q.type)})]`);
+    for (const x of exchanges)
+      lines.push(
+        `    ${nodeId("exchange", v, x.name)}{{${label(x.name, x.type + (x.internal ? ", internal" : ""))}}}`,
+      );
+    for (const name of builtins)
+      lines.push(
+        `    ${nodeId("exchange", v, name)}{{${label(name, `${BUILTIN_EXCHANGES.get(name)}, built-in`)}}}`,
+      );
+    for (const q of queues)
+      lines.push(`    ${nodeId("queue", v, q.name)}[(${label(q.name, q.type)})]`);
     for (const u of consumers) lines.push(`    ${nodeId("user", v, u)}([${label(u)}])`);
     lines.push(...edges.map((e) => `    ${e}`), "  end");
     out.push(...lines);

@@ -26,7 +26,12 @@ export function reviewChange(before: WarrenSpec | undefined, after: WarrenSpec):
   const routing = routingEffect(before, after);
   const access = accessFindings(before, after);
   const of = (kind: string, action: string, retained?: boolean) =>
-    diff.changes.filter((c) => c.kind === kind && c.action === action && (retained === undefined || !!c.retained === retained)).length;
+    diff.changes.filter(
+      (c) =>
+        c.kind === kind &&
+        c.action === action &&
+        (retained === undefined || !!c.retained === retained),
+    ).length;
 
   const approvals: string[] = [];
   const replacedQueues = of("queue", "replace");
@@ -34,9 +39,12 @@ export function reviewChange(before: WarrenSpec | undefined, after: WarrenSpec):
   const deletedQueues = of("queue", "remove", false);
   if (deletedQueues) approvals.push(`${count(deletedQueues, "queue", "queues")} deleted`);
   const replacedVhosts = of("vhost", "replace");
-  if (replacedVhosts) approvals.push(`${count(replacedVhosts, "vhost", "vhosts")} deleted and recreated`);
+  if (replacedVhosts)
+    approvals.push(`${count(replacedVhosts, "vhost", "vhosts")} deleted and recreated`);
   if (routing?.lost.length)
-    approvals.push(`${count(routing.lost.length, "(severity, channel) pair loses", "(severity, channel) pairs lose")} delivery`);
+    approvals.push(
+      `${count(routing.lost.length, "(severity, channel) pair loses", "(severity, channel) pairs lose")} delivery`,
+    );
   return { newStack: before === undefined, diff, routing, access, approvals };
 }
 

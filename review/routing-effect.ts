@@ -2,7 +2,12 @@
 // simulator over each expanded topology), the pairs that gain or lose delivery, and the routing
 // keys of the alerting convention that become, or stop being, unroutable.
 import { type AlertRoutes, alertRoutes } from "../components/alerting/matrix";
-import { type AlertingSpec, BROADCAST, addressedKey, broadcastKey } from "../components/alerting/model";
+import {
+  type AlertingSpec,
+  BROADCAST,
+  addressedKey,
+  broadcastKey,
+} from "../components/alerting/model";
 import type { WarrenSpec } from "../components/config/spec";
 import { RoutingTable } from "../components/topology/routing";
 
@@ -41,26 +46,43 @@ export interface RoutingEffect {
 }
 
 function side(spec: WarrenSpec | undefined): SideRoutes | undefined {
-  return spec?.alerting ? { alerting: spec.alerting, routes: alertRoutes(spec.alerting, spec.topology) } : undefined;
+  return spec?.alerting
+    ? { alerting: spec.alerting, routes: alertRoutes(spec.alerting, spec.topology) }
+    : undefined;
 }
 
-const union = (a: readonly string[], b: readonly string[]) => [...a, ...b.filter((x) => !a.includes(x))];
+const union = (a: readonly string[], b: readonly string[]) => [
+  ...a,
+  ...b.filter((x) => !a.includes(x)),
+];
 
 /** The keys by which `severity` alerts reach `channel` on one side. */
-export function deliveringKeys(s: SideRoutes | undefined, severity: string, channel: string): string[] {
+export function deliveringKeys(
+  s: SideRoutes | undefined,
+  severity: string,
+  channel: string,
+): string[] {
   if (!s) return [];
   return [
     ...((s.routes.broadcast[severity] ?? []).includes(channel) ? [broadcastKey(severity)] : []),
-    ...((s.routes.addressable[severity] ?? []).includes(channel) ? [addressedKey(severity, channel)] : []),
+    ...((s.routes.addressable[severity] ?? []).includes(channel)
+      ? [addressedKey(severity, channel)]
+      : []),
   ];
 }
 
-export function routingEffect(before: WarrenSpec | undefined, after: WarrenSpec): RoutingEffect | undefined {
+export function routingEffect(
+  before: WarrenSpec | undefined,
+  after: WarrenSpec,
+): RoutingEffect | undefined {
   const b = side(before);
   const a = side(after);
   if (!a && !b) return undefined;
   const severities = union(a?.alerting.severities ?? [], b?.alerting.severities ?? []);
-  const channels = union(a?.alerting.channels.map((c) => c.name) ?? [], b?.alerting.channels.map((c) => c.name) ?? []);
+  const channels = union(
+    a?.alerting.channels.map((c) => c.name) ?? [],
+    b?.alerting.channels.map((c) => c.name) ?? [],
+  );
 
   const lost: PairChange[] = [];
   const gained: PairChange[] = [];
@@ -85,7 +107,11 @@ export function routingEffect(before: WarrenSpec | undefined, after: WarrenSpec)
       const t = new RoutingTable(spec.topology);
       const channelQueues = new Set(s.alerting.channels.map((c) => c.queue));
       return (key: string) => {
-        const queues = t.route({ vhost: s.alerting.vhost, exchange: s.alerting.exchange, routingKey: key });
+        const queues = t.route({
+          vhost: s.alerting.vhost,
+          exchange: s.alerting.exchange,
+          routingKey: key,
+        });
         return { queues, routable: queues.some((q) => channelQueues.has(q)) };
       };
     };
@@ -101,5 +127,15 @@ export function routingEffect(before: WarrenSpec | undefined, after: WarrenSpec)
       }
     }
   }
-  return { before: b, after: a, severities, channels, entry, lost, gained, becameUnroutable, noLongerUnroutable };
+  return {
+    before: b,
+    after: a,
+    severities,
+    channels,
+    entry,
+    lost,
+    gained,
+    becameUnroutable,
+    noLongerUnroutable,
+  };
 }

@@ -28,23 +28,34 @@ export function workloadName(component: string, c: ConsumerPlan): string {
 }
 
 export function consumerLabels(workload: string, c: ConsumerPlan): Labels {
-  return { ...workloadLabels("dispatcher", workload, "consumer"), "warren.dev/channel": c.channel.name };
+  return {
+    ...workloadLabels("dispatcher", workload, "consumer"),
+    "warren.dev/channel": c.channel.name,
+  };
 }
 
 function plain(v: SecretInput, what: string): pulumi.Output<string> {
   // A value still encrypted here means the engine could not decrypt the stack's config.
-  if (typeof v !== "string") throw new pulumi.RunError(`warren:consumers: ${what} could not be decrypted`);
+  if (typeof v !== "string")
+    throw new pulumi.RunError(`warren:consumers: ${what} could not be decrypted`);
   return pulumi.secret(v);
 }
 
 /** The dispatcher's secret files by name: `amqp-url` (one URL per node) and the target's. */
-export function secretFiles(c: ConsumerPlan, args: ConsumersArgs): Record<string, pulumi.Output<string>> {
+export function secretFiles(
+  c: ConsumerPlan,
+  args: ConsumersArgs,
+): Record<string, pulumi.Output<string>> {
   const user = c.channel.consumerUser;
   const urls = pulumi
     .all([args.passwords, args.amqpEndpoints])
-    .apply(([p, hosts]) => hosts.map((host) => amqpUrl(user, p[user], host, args.alerting.vhost)).join("\n"));
+    .apply(([p, hosts]) =>
+      hosts.map((host) => amqpUrl(user, p[user], host, args.alerting.vhost)).join("\n"),
+    );
   return {
     "amqp-url": pulumi.secret(urls),
-    ...Object.fromEntries(Object.entries(c.secretFiles).map(([f, v]) => [f, plain(v, `${c.channel.name}'s ${f}`)])),
+    ...Object.fromEntries(
+      Object.entries(c.secretFiles).map(([f, v]) => [f, plain(v, `${c.channel.name}'s ${f}`)]),
+    ),
   };
 }

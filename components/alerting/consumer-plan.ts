@@ -4,7 +4,12 @@
 import type { ConfigIssue } from "../core/issues";
 import { show, suggest } from "../core/issues";
 import type { SecretInput } from "../core/secret";
-import { type ChannelKind, CHANNEL_KINDS, type ConsumerChannelConfig, type ConsumersConfig } from "./consumers-schema";
+import {
+  type ChannelKind,
+  CHANNEL_KINDS,
+  type ConsumerChannelConfig,
+  type ConsumersConfig,
+} from "./consumers-schema";
 import type { AlertingSpec, ChannelSpec } from "./model";
 
 /** Where secret files are mounted in the dispatcher's container. */
@@ -45,26 +50,48 @@ const ALLOWED: Record<ChannelKind, readonly string[]> = {
 };
 
 /** Checks `warren:consumers` against the alerting channels; returns path-addressed issues. */
-export function validateConsumers(c: ConsumersConfig, alerting: AlertingSpec | undefined, base = "warren:consumers"): ConfigIssue[] {
+export function validateConsumers(
+  c: ConsumersConfig,
+  alerting: AlertingSpec | undefined,
+  base = "warren:consumers",
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path: `${base}.${path}`, message });
   const names = alerting?.channels.map((ch) => ch.name) ?? [];
-  if (!alerting && Object.keys(c.channels).length) add("channels", "needs warren:alerting (consumers deliver its channels)");
+  if (!alerting && Object.keys(c.channels).length)
+    add("channels", "needs warren:alerting (consumers deliver its channels)");
   for (const [name, ch] of Object.entries(c.channels)) {
     const at = `channels.${name}`;
-    if (alerting && !names.includes(name)) add(at, `no alerting channel ${show(name)}${suggest(name, names)}`);
-    const kind = ch.kind ?? ((CHANNEL_KINDS as readonly string[]).includes(name) ? (name as ChannelKind) : undefined);
+    if (alerting && !names.includes(name))
+      add(at, `no alerting channel ${show(name)}${suggest(name, names)}`);
+    const kind =
+      ch.kind ??
+      ((CHANNEL_KINDS as readonly string[]).includes(name) ? (name as ChannelKind) : undefined);
     if (!kind) {
-      add(`${at}.kind`, `is required: ${show(name)} is not a channel kind (${CHANNEL_KINDS.join(", ")})`);
+      add(
+        `${at}.kind`,
+        `is required: ${show(name)} is not a channel kind (${CHANNEL_KINDS.join(", ")})`,
+      );
       continue;
     }
-    for (const f of REQUIRED[kind]) if (ch.target[f] === undefined) add(`${at}.target.${f}`, `is required for a ${kind} channel`);
+    for (const f of REQUIRED[kind])
+      if (ch.target[f] === undefined) add(`${at}.target.${f}`, `is required for a ${kind} channel`);
     for (const f of Object.keys(ch.target))
-      if (!ALLOWED[kind].includes(f)) add(`${at}.target.${f}`, `does not apply to a ${kind} channel (it takes ${ALLOWED[kind].join(", ")})`);
-    if (kind === "email" && (ch.target.smtpUser === undefined) !== (ch.target.smtpPassword === undefined))
+      if (!ALLOWED[kind].includes(f))
+        add(
+          `${at}.target.${f}`,
+          `does not apply to a ${kind} channel (it takes ${ALLOWED[kind].join(", ")})`,
+        );
+    if (
+      kind === "email" &&
+      (ch.target.smtpUser === undefined) !== (ch.target.smtpPassword === undefined)
+    )
       add(`${at}.target`, "SMTP authentication needs both smtpUser and smtpPassword");
     if (ch.autoscale && ch.autoscale.maxReplicas < (ch.replicas ?? c.replicas))
-      add(`${at}.autoscale.maxReplicas`, `must be at least replicas (${ch.replicas ?? c.replicas})`);
+      add(
+        `${at}.autoscale.maxReplicas`,
+        `must be at least replicas (${ch.replicas ?? c.replicas})`,
+      );
   }
   return issues;
 }

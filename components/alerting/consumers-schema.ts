@@ -8,12 +8,23 @@ import { secretValue } from "../core/secret";
 export const CHANNEL_KINDS = ["wecom", "dingtalk", "wechat", "email", "sms", "phone"] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
-const quantity = z.string().regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 250m, 1, 256Mi");
+const quantity = z
+  .string()
+  .regex(
+    /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/,
+    "must be a Kubernetes quantity such as 250m, 1, 256Mi",
+  );
 
 const resources = z
   .object({
-    requests: z.object({ cpu: quantity.default("100m"), memory: quantity.default("128Mi") }).strict().default({}),
-    limits: z.object({ cpu: quantity.default("500m"), memory: quantity.default("256Mi") }).strict().default({}),
+    requests: z
+      .object({ cpu: quantity.default("100m"), memory: quantity.default("128Mi") })
+      .strict()
+      .default({}),
+    limits: z
+      .object({ cpu: quantity.default("500m"), memory: quantity.default("256Mi") })
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -53,7 +64,13 @@ const channel = z
     target,
     resources: resources.optional(),
     /** Kubernetes only: a HorizontalPodAutoscaler on CPU between replicas and maxReplicas. */
-    autoscale: z.object({ maxReplicas: z.number().int().min(2).max(100), cpuUtilization: z.number().int().min(10).max(100).default(70) }).strict().optional(),
+    autoscale: z
+      .object({
+        maxReplicas: z.number().int().min(2).max(100),
+        cpuUtilization: z.number().int().min(10).max(100).default(70),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -15,14 +15,18 @@ export function alertRoutes(alerting: AlertingSpec, topology: TopologySpec): Ale
   const table = new RoutingTable(topology);
   // Channels in config order, not in the simulator's sorted queue order.
   const channelsFor = (routingKey: string) => {
-    const queues = new Set(table.route({ vhost: alerting.vhost, exchange: alerting.exchange, routingKey }));
+    const queues = new Set(
+      table.route({ vhost: alerting.vhost, exchange: alerting.exchange, routingKey }),
+    );
     return alerting.channels.filter((c) => queues.has(c.queue)).map((c) => c.name);
   };
   const broadcast: Record<string, string[]> = {};
   const addressable: Record<string, string[]> = {};
   for (const s of alerting.severities) {
     broadcast[s] = channelsFor(broadcastKey(s));
-    addressable[s] = alerting.channels.filter((c) => channelsFor(addressedKey(s, c.name)).includes(c.name)).map((c) => c.name);
+    addressable[s] = alerting.channels
+      .filter((c) => channelsFor(addressedKey(s, c.name)).includes(c.name))
+      .map((c) => c.name);
   }
   return { broadcast, addressable };
 }
@@ -32,8 +36,13 @@ export function formatRoutes(alerting: AlertingSpec, routes: AlertRoutes): strin
   const names = alerting.channels.map((c) => c.name);
   const first = Math.max("severity".length, ...alerting.severities.map((s) => s.length));
   const widths = names.map((n) => Math.max(n.length, 1));
-  const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(first) : c.padEnd(widths[i - 1]))).join("  ").trimEnd();
+  const row = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(first) : c.padEnd(widths[i - 1])))
+      .join("  ")
+      .trimEnd();
   const lines = [row(["severity", ...names])];
-  for (const s of alerting.severities) lines.push(row([s, ...names.map((n) => (routes.broadcast[s].includes(n) ? "x" : "-"))]));
+  for (const s of alerting.severities)
+    lines.push(row([s, ...names.map((n) => (routes.broadcast[s].includes(n) ? "x" : "-"))]));
   return lines.join("\n");
 }

@@ -109,10 +109,15 @@ export function buildAlertingSpec(
   base = "warren:alerting",
 ): AlertingSpec {
   const severities = c.severities ?? [...DEFAULT_SEVERITIES];
-  if (severities.length === 0) issues.push({ path: `${base}.severities`, message: "must list at least one severity" });
+  if (severities.length === 0)
+    issues.push({ path: `${base}.severities`, message: "must list at least one severity" });
   const seenSev = new Set<string>();
   severities.forEach((s, i) => {
-    if (seenSev.has(s)) issues.push({ path: `${base}.severities[${i}]`, message: `severity ${show(s)} is listed more than once` });
+    if (seenSev.has(s))
+      issues.push({
+        path: `${base}.severities[${i}]`,
+        message: `severity ${show(s)} is listed more than once`,
+      });
     seenSev.add(s);
   });
 
@@ -121,10 +126,17 @@ export function buildAlertingSpec(
   const seenCh = new Set<string>();
   const channels = channelsIn.map((ch, i): ChannelSpec => {
     const path = c.channels ? `${base}.channels[${i}]` : `${base}.channels`;
-    if (seenCh.has(ch.name)) issues.push({ path: `${path}.name`, message: `channel ${show(ch.name)} is listed more than once` });
+    if (seenCh.has(ch.name))
+      issues.push({
+        path: `${path}.name`,
+        message: `channel ${show(ch.name)} is listed more than once`,
+      });
     seenCh.add(ch.name);
     if (ch.name === BROADCAST)
-      issues.push({ path: `${path}.name`, message: `${show(BROADCAST)} is reserved for alerts sent to every channel` });
+      issues.push({
+        path: `${path}.name`,
+        message: `${show(BROADCAST)} is reserved for alerts sent to every channel`,
+      });
     if (!severities.includes(ch.minSeverity))
       issues.push({
         path: `${path}.minSeverity`,
@@ -142,13 +154,18 @@ export function buildAlertingSpec(
       path,
     };
   });
-  if (channels.length === 0) issues.push({ path: `${base}.channels`, message: "must list at least one channel" });
+  if (channels.length === 0)
+    issues.push({ path: `${base}.channels`, message: "must list at least one channel" });
 
   const seenDelay = new Set<string>();
   const retryDelays = c.retry.delays.map((d, i): RetryDelay => {
     const label = typeof d === "number" ? `${d}ms` : d;
     const ms = parseDuration(d);
-    if (seenDelay.has(label)) issues.push({ path: `${base}.retry.delays[${i}]`, message: `delay ${show(d)} is listed more than once` });
+    if (seenDelay.has(label))
+      issues.push({
+        path: `${base}.retry.delays[${i}]`,
+        message: `delay ${show(d)} is listed more than once`,
+      });
     seenDelay.add(label);
     return { label, ms, queue: `${x}.retry.${label}` };
   });

@@ -13,7 +13,10 @@ export const channelSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z][a-z0-9-]*$/, "must be lower-case letters, digits and dashes, starting with a letter"),
+      .regex(
+        /^[a-z][a-z0-9-]*$/,
+        "must be lower-case letters, digits and dashes, starting with a letter",
+      ),
     minSeverity: z.string(),
     queueType: z.enum(["classic", "quorum"]).optional(),
     maxLength: z.number().int().positive().optional(),
@@ -25,7 +28,9 @@ export const alertingSchema = z
     enabled: z.boolean().default(true),
     vhost: name.default("alerting"),
     exchange: name.default("alerts"),
-    severities: z.array(z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case letters, digits and dashes")).optional(),
+    severities: z
+      .array(z.string().regex(/^[a-z][a-z0-9-]*$/, "must be lower-case letters, digits and dashes"))
+      .optional(),
     channels: z.array(channelSchema).optional(),
     queueType: z.enum(["classic", "quorum"]).default("quorum"),
     maxLength: z.number().int().positive().default(100_000),

@@ -17,14 +17,21 @@ export interface ClusterCredentials {
 }
 
 /** Creates the generated secrets as children of `parent`, named `${name}-<role>`. */
-export function clusterCredentials(name: string, adminUsername: string, parent: pulumi.Resource): ClusterCredentials {
+export function clusterCredentials(
+  name: string,
+  adminUsername: string,
+  parent: pulumi.Resource,
+): ClusterCredentials {
   const opts = { parent };
   const cookie = new GeneratedPassword(`${name}-erlang-cookie`, { length: 48 }, opts);
   const password = new GeneratedPassword(`${name}-admin-password`, { length: 32 }, opts);
   const salt = new GeneratedPassword(`${name}-admin-salt`, { length: 16 }, opts);
   const definitions = pulumi.all([password.value, salt.value]).apply(([p, s]) =>
     // The hash's 4-byte salt comes from a generated string, so the file is stable across runs.
-    renderDefinitions({ username: adminUsername, passwordHash: hashPassword(p, createHash("sha256").update(s).digest().subarray(0, 4)) }),
+    renderDefinitions({
+      username: adminUsername,
+      passwordHash: hashPassword(p, createHash("sha256").update(s).digest().subarray(0, 4)),
+    }),
   );
   return {
     adminUsername,

@@ -48,5 +48,9 @@ export function renderDefinitions(admin: AdminUser, node: NodeOptions = {}): Ren
     permissions: [{ user: admin.username, vhost: "/", configure: ".*", write: ".*", read: ".*" }],
   };
   // Mode 0600: a hash is still worth keeping to the rabbitmq user.
-  return { path: definitionsPath(node), content: JSON.stringify(definitions, null, 2) + "\n", mode: 0o600 };
+  return {
+    path: definitionsPath(node),
+    content: JSON.stringify(definitions, null, 2) + "\n",
+    mode: 0o600,
+  };
 }

@@ -54,4 +54,8 @@ export const BASE_PLUGINS = ["rabbitmq_management", "rabbitmq_prometheus"] as co
 export const PEER_DISCOVERY_PREFIX = "rabbitmq_peer_discovery_";
 
 /** Plugins that accept anonymous clients unless told not to (`mqtt.allow_anonymous`). */
-export const MQTT_PLUGINS = ["rabbitmq_mqtt", "rabbitmq_web_mqtt", "rabbitmq_web_mqtt_examples"] as const;
+export const MQTT_PLUGINS = [
+  "rabbitmq_mqtt",
+  "rabbitmq_web_mqtt",
+  "rabbitmq_web_mqtt_examples",
+] as const;

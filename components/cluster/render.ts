@@ -33,7 +33,12 @@ export interface NodePorts {
 }
 
 /** RabbitMQ's standard ports; what both runtimes use, since each node has its own address. */
-export const DEFAULT_PORTS: NodePorts = { amqp: 5672, management: 15672, prometheus: 15692, distribution: 25672 };
+export const DEFAULT_PORTS: NodePorts = {
+  amqp: 5672,
+  management: 15672,
+  prometheus: 15692,
+  distribution: 25672,
+};
 
 /** Erlang's port mapper, where nodes look each other's distribution port up (fixed by Erlang). */
 export const EPMD_PORT = 4369;
@@ -83,11 +88,21 @@ export function definitionsPath(node: NodeOptions = {}): string {
 }
 
 /** `rabbitmq.conf` (new-style, cuttlefish). */
-export function renderRabbitmqConf(spec: ClusterSpec, runtime: ClusterRuntime, node: NodeOptions = {}): string {
+export function renderRabbitmqConf(
+  spec: ClusterSpec,
+  runtime: ClusterRuntime,
+  node: NodeOptions = {},
+): string {
   checkRuntime(spec, runtime, node);
   const ports = { ...DEFAULT_PORTS, ...node.ports };
   const ip = node.bindAddress;
-  const lines: string[] = [HEADER("rabbitmq.conf", "Keys as RabbitMQ 3.10 documents them: https://www.rabbitmq.com/configure.html"), ""];
+  const lines: string[] = [
+    HEADER(
+      "rabbitmq.conf",
+      "Keys as RabbitMQ 3.10 documents them: https://www.rabbitmq.com/configure.html",
+    ),
+    "",
+  ];
 
   lines.push("## Listeners");
   lines.push(`listeners.tcp.default = ${ip === undefined ? ports.amqp : `${ip}:${ports.amqp}`}`);
@@ -114,7 +129,9 @@ export function renderRabbitmqConf(spec: ClusterSpec, runtime: ClusterRuntime, n
     lines.push("cluster_formation.node_cleanup.only_log_warning = true");
   } else {
     lines.push("cluster_formation.peer_discovery_backend = classic_config");
-    dockerNodeNames(runtime).forEach((name, i) => lines.push(`cluster_formation.classic_config.nodes.${i + 1} = ${name}`));
+    dockerNodeNames(runtime).forEach((name, i) =>
+      lines.push(`cluster_formation.classic_config.nodes.${i + 1} = ${name}`),
+    );
   }
   lines.push("cluster_partition_handling = pause_minority");
   // How soon a lost peer is noticed (and its queues' leaders re-elected): see schema.ts.
@@ -124,9 +141,13 @@ export function renderRabbitmqConf(spec: ClusterSpec, runtime: ClusterRuntime, n
   lines.push("queue_leader_locator = least-leaders");
   lines.push("");
 
-  lines.push("## Resource alarms (https://www.rabbitmq.com/production-checklist.html#resource-limits-ram)");
+  lines.push(
+    "## Resource alarms (https://www.rabbitmq.com/production-checklist.html#resource-limits-ram)",
+  );
   // Inside a container RabbitMQ 3.10 sees the host's memory; the limit is what it really has.
-  lines.push(`total_memory_available_override_value = ${quantityToBytes(spec.resources.limits.memory)}`);
+  lines.push(
+    `total_memory_available_override_value = ${quantityToBytes(spec.resources.limits.memory)}`,
+  );
   lines.push(
     typeof spec.memoryHighWatermark === "number"
       ? `vm_memory_high_watermark.relative = ${float(spec.memoryHighWatermark)}`
@@ -154,7 +175,9 @@ export function renderRabbitmqConf(spec: ClusterSpec, runtime: ClusterRuntime, n
   lines.push("");
 
   // At most 6 files of 50 MiB: validate.ts requires a logs volume of MIN_LOGS_SIZE.
-  lines.push("## Logs: files under LOG_BASE (rabbitmq-env.conf), rotated to fit the logs volume, and the console");
+  lines.push(
+    "## Logs: files under LOG_BASE (rabbitmq-env.conf), rotated to fit the logs volume, and the console",
+  );
   lines.push("log.file.level = info");
   lines.push("log.file.rotation.size = 52428800");
   lines.push("log.file.rotation.count = 5");
@@ -169,12 +192,19 @@ export function renderRabbitmqConf(spec: ClusterSpec, runtime: ClusterRuntime, n
  * name. RabbitMQ sources it with a POSIX shell; names drop the RABBITMQ_ prefix, and variables
  * set in the process environment (RABBITMQ_*) win over it.
  */
-export function renderRabbitmqEnvConf(spec: ClusterSpec, runtime: ClusterRuntime, node: NodeOptions = {}): string {
+export function renderRabbitmqEnvConf(
+  spec: ClusterSpec,
+  runtime: ClusterRuntime,
+  node: NodeOptions = {},
+): string {
   checkRuntime(spec, runtime, node);
   const ports = { ...DEFAULT_PORTS, ...node.ports };
   const dir = node.configDir ?? CONFIG_DIR;
   const lines = [
-    HEADER("rabbitmq-env.conf", "Sourced by RabbitMQ with a POSIX shell; RABBITMQ_* environment variables override it."),
+    HEADER(
+      "rabbitmq-env.conf",
+      "Sourced by RabbitMQ with a POSIX shell; RABBITMQ_* environment variables override it.",
+    ),
     "",
     `CONFIG_FILE=${dir}/rabbitmq.conf`,
     // No drop-in files: the official image's conf.d/10-defaults.conf sets
@@ -212,11 +242,19 @@ export function renderEnabledPlugins(spec: ClusterSpec, runtime: ClusterRuntime)
 }
 
 /** The three configuration files, at their paths on the node (none holds a secret). */
-export function renderConfigFiles(spec: ClusterSpec, runtime: ClusterRuntime, node: NodeOptions = {}): RenderedFile[] {
+export function renderConfigFiles(
+  spec: ClusterSpec,
+  runtime: ClusterRuntime,
+  node: NodeOptions = {},
+): RenderedFile[] {
   const dir = node.configDir ?? CONFIG_DIR;
   return [
     { path: `${dir}/enabled_plugins`, content: renderEnabledPlugins(spec, runtime), mode: 0o644 },
-    { path: `${dir}/rabbitmq-env.conf`, content: renderRabbitmqEnvConf(spec, runtime, node), mode: 0o644 },
+    {
+      path: `${dir}/rabbitmq-env.conf`,
+      content: renderRabbitmqEnvConf(spec, runtime, node),
+      mode: 0o644,
+    },
     { path: `${dir}/rabbitmq.conf`, content: renderRabbitmqConf(spec, runtime, node), mode: 0o644 },
   ];
 }
@@ -228,7 +266,9 @@ export function renderConfigFiles(spec: ClusterSpec, runtime: ClusterRuntime, no
 export function renderErlangCookie(cookie: string, homeDir: string = RABBITMQ_HOME): RenderedFile {
   // Erlang takes the file's characters as an atom: printable ASCII, at most 255 of them.
   if (!/^[\x21-\x7e]{20,255}$/.test(cookie))
-    throw new Error("the Erlang cookie must be 20 to 255 printable ASCII characters without spaces (value not shown)");
+    throw new Error(
+      "the Erlang cookie must be 20 to 255 printable ASCII characters without spaces (value not shown)",
+    );
   return { path: `${homeDir}/.erlang.cookie`, content: cookie, mode: 0o600 };
 }
 
@@ -238,8 +278,15 @@ function kubernetesSuffix(runtime: KubernetesRuntime): string {
 }
 
 /** Full node names of a StatefulSet's pods (`<statefulSet>-<i>`), as their NODENAME makes them. */
-export function kubernetesNodeNames(runtime: KubernetesRuntime, statefulSet: string, replicas: number): string[] {
-  return Array.from({ length: replicas }, (_, i) => `rabbit@${statefulSet}-${i}${kubernetesSuffix(runtime)}`);
+export function kubernetesNodeNames(
+  runtime: KubernetesRuntime,
+  statefulSet: string,
+  replicas: number,
+): string[] {
+  return Array.from(
+    { length: replicas },
+    (_, i) => `rabbit@${statefulSet}-${i}${kubernetesSuffix(runtime)}`,
+  );
 }
 
 /** Full node names of a Docker runtime's node list. */
@@ -253,23 +300,32 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A runtime description that does not fit the spec is a bug in the runtime: throw. */
 function checkRuntime(spec: ClusterSpec, runtime: ClusterRuntime, node: NodeOptions): void {
   if (runtime.kind === "kubernetes") {
-    for (const [what, v] of [["serviceName", runtime.serviceName], ["namespace", runtime.namespace]] as const)
-      if (!DNS_LABEL.test(v) || v.length > 63) throw new Error(`kubernetes runtime: ${what} ${JSON.stringify(v)} is not a DNS label`);
+    for (const [what, v] of [
+      ["serviceName", runtime.serviceName],
+      ["namespace", runtime.namespace],
+    ] as const)
+      if (!DNS_LABEL.test(v) || v.length > 63)
+        throw new Error(`kubernetes runtime: ${what} ${JSON.stringify(v)} is not a DNS label`);
   } else {
     const names = dockerNodeNames(runtime);
     if (names.length !== spec.replicas)
       throw new Error(`docker runtime: ${names.length} nodes listed for ${spec.replicas} replicas`);
-    for (const n of names) if (!NODE_NAME.test(n)) throw new Error(`docker runtime: ${JSON.stringify(n)} is not a node name`);
+    for (const n of names)
+      if (!NODE_NAME.test(n))
+        throw new Error(`docker runtime: ${JSON.stringify(n)} is not a node name`);
     if (new Set(names).size !== names.length) throw new Error("docker runtime: node names repeat");
     if (node.nodeName !== undefined && !names.includes(node.nodeName))
-      throw new Error(`docker runtime: node ${JSON.stringify(node.nodeName)} is not in the node list`);
+      throw new Error(
+        `docker runtime: node ${JSON.stringify(node.nodeName)} is not in the node list`,
+      );
   }
   if (node.nodeName !== undefined && !NODE_NAME.test(node.nodeName))
     throw new Error(`${JSON.stringify(node.nodeName)} is not a node name`);
   if (node.bindAddress !== undefined && net.isIP(node.bindAddress) === 0)
     throw new Error(`bindAddress ${JSON.stringify(node.bindAddress)} is not an IP address`);
   for (const [k, p] of Object.entries(node.ports ?? {}))
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`port ${k} ${p} is out of range`);
+    if (!Number.isInteger(p) || p < 1 || p > 65535)
+      throw new Error(`port ${k} ${p} is out of range`);
 }
 
 /** A cuttlefish float: always with a decimal point ("2.0", not "2"), never in exponent form. */

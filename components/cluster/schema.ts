@@ -8,7 +8,10 @@ const image = pinnedImage("rabbitmq:3.10.8-management");
 
 const absolute = z
   .string()
-  .regex(INFORMATION_UNIT, 'must be a number of bytes with an optional unit k, kiB, kB, M, MiB, MB, G, GiB or GB, e.g. "2GB"');
+  .regex(
+    INFORMATION_UNIT,
+    'must be a number of bytes with an optional unit k, kiB, kB, M, MiB, MB, G, GiB or GB, e.g. "2GB"',
+  );
 
 const storageVolume = (size: string) =>
   z
@@ -133,4 +136,3 @@ export const clusterSchema = z
 export type ClusterConfig = z.input<typeof clusterSchema>;
 /** `warren:cluster` parsed, defaults applied; what validateCluster checks and the renderers take. */
 export type ClusterSpec = z.output<typeof clusterSchema>;
-

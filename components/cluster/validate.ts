@@ -56,9 +56,15 @@ type Valid = (...paths: string[]) => boolean;
 
 function replicaIssues(spec: ClusterSpec, environment: Environment, add: Add): void {
   if (spec.replicas % 2 === 0)
-    add("replicas", `must be odd, so that pause_minority leaves a majority running on one side of a partition, got ${spec.replicas}`);
+    add(
+      "replicas",
+      `must be odd, so that pause_minority leaves a majority running on one side of a partition, got ${spec.replicas}`,
+    );
   if (environment === "prod" && spec.replicas < 3)
-    add("replicas", `must be at least 3 in prod, so that quorum queues with 3 replicas survive losing a node, got ${spec.replicas}`);
+    add(
+      "replicas",
+      `must be at least 3 in prod, so that quorum queues with 3 replicas survive losing a node, got ${spec.replicas}`,
+    );
 }
 
 function pathIssues(spec: ClusterSpec, add: Add): void {
@@ -67,15 +73,24 @@ function pathIssues(spec: ClusterSpec, add: Add): void {
     if (why) add(field, why);
   }
   if (trimSlashes(spec.logDir) === trimSlashes(spec.dataDir))
-    add("logDir", `must differ from dataDir (${show(spec.dataDir)}): each is the mount point of its own volume`);
+    add(
+      "logDir",
+      `must differ from dataDir (${show(spec.dataDir)}): each is the mount point of its own volume`,
+    );
 }
 
 function pluginIssues(spec: ClusterSpec, add: Add): void {
   spec.plugins.forEach((plugin, i) => {
     if (plugin.startsWith(PEER_DISCOVERY_PREFIX))
-      add(`plugins[${i}]`, `peer discovery is the runtime's choice (rabbitmq_peer_discovery_k8s on Kubernetes, classic_config on Docker), got ${show(plugin)}`);
+      add(
+        `plugins[${i}]`,
+        `peer discovery is the runtime's choice (rabbitmq_peer_discovery_k8s on Kubernetes, classic_config on Docker), got ${show(plugin)}`,
+      );
     else if (!(KNOWN_PLUGINS as readonly string[]).includes(plugin))
-      add(`plugins[${i}]`, `unknown RabbitMQ 3.10 plugin ${show(plugin)}${suggest(plugin, KNOWN_PLUGINS)}`);
+      add(
+        `plugins[${i}]`,
+        `unknown RabbitMQ 3.10 plugin ${show(plugin)}${suggest(plugin, KNOWN_PLUGINS)}`,
+      );
   });
 }
 
@@ -92,16 +107,30 @@ function quantityIssues(spec: ClusterSpec, add: Add): Valid {
   for (const [path, value, example] of quantities) {
     if (value === undefined) continue;
     if (isPositiveQuantity(value)) valid.add(path);
-    else add(path, `must be a Kubernetes quantity above zero, such as ${show(example)}, got ${show(value)}`);
+    else
+      add(
+        path,
+        `must be a Kubernetes quantity above zero, such as ${show(example)}, got ${show(value)}`,
+      );
   }
   const ok: Valid = (...paths) => paths.every((p) => valid.has(p));
   if (ok("storage.logs.size") && compareQuantities(spec.storage.logs.size, MIN_LOGS_SIZE) < 0)
-    add("storage.logs.size", `must be at least ${show(MIN_LOGS_SIZE)}: the node keeps up to 6 log files of 50 MiB (rabbitmq.conf rotates them), got ${show(spec.storage.logs.size)}`);
+    add(
+      "storage.logs.size",
+      `must be at least ${show(MIN_LOGS_SIZE)}: the node keeps up to 6 log files of 50 MiB (rabbitmq.conf rotates them), got ${show(spec.storage.logs.size)}`,
+    );
   for (const kind of ["cpu", "memory"] as const) {
     const request = spec.resources.requests[kind];
     const limit = spec.resources.limits[kind];
-    if (limit !== undefined && ok(`resources.requests.${kind}`, `resources.limits.${kind}`) && compareQuantities(request, limit) > 0)
-      add(`resources.requests.${kind}`, `must not exceed resources.limits.${kind} (${show(limit)}), got ${show(request)}`);
+    if (
+      limit !== undefined &&
+      ok(`resources.requests.${kind}`, `resources.limits.${kind}`) &&
+      compareQuantities(request, limit) > 0
+    )
+      add(
+        `resources.requests.${kind}`,
+        `must not exceed resources.limits.${kind} (${show(limit)}), got ${show(request)}`,
+      );
   }
   return ok;
 }
@@ -114,32 +143,58 @@ function resourceIssues(spec: ClusterSpec, ok: Valid, add: Add): void {
   if (typeof spec.memoryHighWatermark === "string") {
     const watermark = informationUnitBytes(spec.memoryHighWatermark);
     if (watermark >= memoryBytes)
-      add("memoryHighWatermark", `must be below resources.limits.memory (${show(memory)}), got ${show(spec.memoryHighWatermark)} (${watermark} bytes): the container would be killed before RabbitMQ blocks publishers`);
+      add(
+        "memoryHighWatermark",
+        `must be below resources.limits.memory (${show(memory)}), got ${show(spec.memoryHighWatermark)} (${watermark} bytes): the container would be killed before RabbitMQ blocks publishers`,
+      );
   }
   if (!ok("storage.data.size")) return;
   const size = spec.storage.data.size;
   const limit = spec.diskFreeLimit;
   const [bytes, how] =
     typeof limit === "number"
-      ? [BigInt(Math.ceil(limit * Number(memoryBytes))), `${limit} × resources.limits.memory (${show(memory)})`]
+      ? [
+          BigInt(Math.ceil(limit * Number(memoryBytes))),
+          `${limit} × resources.limits.memory (${show(memory)})`,
+        ]
       : [informationUnitBytes(limit), show(limit)];
   if (bytes >= quantityToBytes(size))
-    add("diskFreeLimit", `must be below storage.data.size (${show(size)}): ${how} is ${bytes} bytes, so the node would block every publisher from the start`);
+    add(
+      "diskFreeLimit",
+      `must be below storage.data.size (${show(size)}): ${how} is ${bytes} bytes, so the node would block every publisher from the start`,
+    );
 }
 
 /** Changes Kubernetes would refuse: a persistent volume claim only grows. */
-function changeIssues(spec: ClusterSpec, ok: Valid, previous: PreviousCluster | undefined, add: Add): void {
+function changeIssues(
+  spec: ClusterSpec,
+  ok: Valid,
+  previous: PreviousCluster | undefined,
+  add: Add,
+): void {
   for (const volume of ["data", "logs"] as const) {
     const before = previous?.storage?.[volume]?.size;
     const now = spec.storage[volume].size;
-    if (before !== undefined && isPositiveQuantity(before) && ok(`storage.${volume}.size`) && compareQuantities(now, before) < 0)
-      add(`storage.${volume}.size`, `cannot shrink from ${show(before)} to ${show(now)}: Kubernetes only grows persistent volume claims`);
+    if (
+      before !== undefined &&
+      isPositiveQuantity(before) &&
+      ok(`storage.${volume}.size`) &&
+      compareQuantities(now, before) < 0
+    )
+      add(
+        `storage.${volume}.size`,
+        `cannot shrink from ${show(before)} to ${show(now)}: Kubernetes only grows persistent volume claims`,
+      );
   }
 }
 
 function networkIssues(spec: ClusterSpec, add: Add): void {
   spec.management.allowedCidrs.forEach((cidr, i) => {
-    if (!isCidr(cidr)) add(`management.allowedCidrs[${i}]`, `must be a CIDR such as "10.0.0.0/8", got ${show(cidr)}`);
+    if (!isCidr(cidr))
+      add(
+        `management.allowedCidrs[${i}]`,
+        `must be a CIDR such as "10.0.0.0/8", got ${show(cidr)}`,
+      );
   });
   const namespaces: [string, string | undefined][] = [
     ["amqp.consumerNamespace", spec.amqp.consumerNamespace],
@@ -147,7 +202,10 @@ function networkIssues(spec: ClusterSpec, add: Add): void {
   ];
   for (const [path, value] of namespaces)
     if (value !== undefined && !(value.length <= 63 && DNS_LABEL.test(value)))
-      add(path, `must be a Kubernetes namespace name (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got ${show(value)}`);
+      add(
+        path,
+        `must be a Kubernetes namespace name (lower-case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters), got ${show(value)}`,
+      );
 }
 
 function pathIssue(p: string): string | undefined {

@@ -31,18 +31,29 @@ export function readProgramConfig(): ProgramConfig {
   const broker: BrokerSpec | undefined = spec.runtime === "external" ? spec.broker : undefined;
   if (spec.runtime !== "external") {
     // nothing to check
-  } else if (!broker) missing.push(`warren:broker: is required when warren:runtime is "external" (managementUrl, username, and a secret password)`);
+  } else if (!broker)
+    missing.push(
+      `warren:broker: is required when warren:runtime is "external" (managementUrl, username, and a secret password)`,
+    );
   else if (broker.password === undefined)
-    missing.push("warren:broker.password: is required (pulumi config set --secret --path warren:broker.password ...)");
+    missing.push(
+      "warren:broker.password: is required (pulumi config set --secret --path warren:broker.password ...)",
+    );
   else if (typeof broker.password !== "string")
     missing.push("warren:broker.password: could not be decrypted");
   else if (!secretKeys().includes("warren:broker"))
-    missing.push("warren:broker.password: must be set as a secret (pulumi config set --secret --path warren:broker.password ...)");
-  if (missing.length) throw new pulumi.RunError(`invalid warren configuration (${missing.length} error${missing.length > 1 ? "s" : ""}):\n  ${missing.join("\n  ")}`);
+    missing.push(
+      "warren:broker.password: must be set as a secret (pulumi config set --secret --path warren:broker.password ...)",
+    );
+  if (missing.length)
+    throw new pulumi.RunError(
+      `invalid warren configuration (${missing.length} error${missing.length > 1 ? "s" : ""}):\n  ${missing.join("\n  ")}`,
+    );
 
   const passwords: Record<string, pulumi.Output<string>> = {};
   if (spec.passwords && !("secure" in spec.passwords))
-    for (const [user, p] of Object.entries(spec.passwords)) passwords[user] = pulumi.secret(p as string);
+    for (const [user, p] of Object.entries(spec.passwords))
+      passwords[user] = pulumi.secret(p as string);
   return {
     spec,
     broker: broker && {

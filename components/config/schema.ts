@@ -37,7 +37,13 @@ export const dockerSchema = z
      * A local sink standing in for every alert target (apps/sink, host `sink` on the network),
      * its HTTP API published on 127.0.0.1 at `port`. For dev stacks. @default off
      */
-    sink: z.object({ port: z.number().int().min(1024).max(65535).default(18080), image: z.string().default("warren/sink:0.1.0") }).strict().optional(),
+    sink: z
+      .object({
+        port: z.number().int().min(1024).max(65535).default(18080),
+        image: z.string().default("warren/sink:0.1.0"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -52,7 +58,10 @@ export const kubernetesSchema = z
     /** Namespace of the nodes; created unless `createNamespace` is false. @default "warren" */
     namespace: z
       .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label (lower-case letters, digits and dashes)")
+      .regex(
+        /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+        "must be a DNS label (lower-case letters, digits and dashes)",
+      )
       .default("warren"),
     createNamespace: z.boolean().default(true),
   })
@@ -71,7 +80,9 @@ export const warrenConfigSchema = z
     alerting: alertingSchema.optional(),
     consumers: consumersSchema.optional(),
     /** Explicit user passwords (a secret map user → password); users not listed get generated ones. */
-    passwords: z.union([z.record(z.string().min(1)), z.object({ secure: z.string() }).strict()]).optional(),
+    passwords: z
+      .union([z.record(z.string().min(1)), z.object({ secure: z.string() }).strict()])
+      .optional(),
   })
   .strict();
 

@@ -96,18 +96,30 @@ function tryJson(s: string): unknown {
 function runtimeIssues(c: ParsedWarrenConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const only = (key: string, runtime: Runtime) =>
-    issues.push({ path: `${NAMESPACE}:${key}`, message: `only applies to warren:runtime "${runtime}" (this stack's runtime is "${c.runtime}")` });
+    issues.push({
+      path: `${NAMESPACE}:${key}`,
+      message: `only applies to warren:runtime "${runtime}" (this stack's runtime is "${c.runtime}")`,
+    });
   // (An external runtime's missing warren:broker is reported when the program runs: reviewers'
   // tools validate a topology without any broker.)
   if (c.runtime !== "external" && c.broker) only("broker", "external");
   if (c.runtime === "external" && c.cluster)
-    issues.push({ path: `${NAMESPACE}:cluster`, message: `only applies to warren:runtime "docker" or "kubernetes" (this stack's runtime is "external")` });
+    issues.push({
+      path: `${NAMESPACE}:cluster`,
+      message: `only applies to warren:runtime "docker" or "kubernetes" (this stack's runtime is "external")`,
+    });
   if (c.runtime !== "docker" && c.docker) only("docker", "docker");
   if (c.runtime !== "kubernetes" && c.kubernetes) only("kubernetes", "kubernetes");
   if (c.runtime === "external" && c.consumers)
-    issues.push({ path: `${NAMESPACE}:consumers`, message: `needs warren:runtime "docker" or "kubernetes" to run the dispatchers (this stack's runtime is "external")` });
+    issues.push({
+      path: `${NAMESPACE}:consumers`,
+      message: `needs warren:runtime "docker" or "kubernetes" to run the dispatchers (this stack's runtime is "external")`,
+    });
   if (c.runtime === "kubernetes" && !c.kubernetes)
-    issues.push({ path: `${NAMESPACE}:kubernetes`, message: `is required when warren:runtime is "kubernetes" (at least managementUrl: how pulumi reaches the management API)` });
+    issues.push({
+      path: `${NAMESPACE}:kubernetes`,
+      message: `is required when warren:runtime is "kubernetes" (at least managementUrl: how pulumi reaches the management API)`,
+    });
   return issues;
 }
 
@@ -118,7 +130,10 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
   const raw = warrenKeys(config);
   const parsed = warrenConfigSchema.safeParse(raw);
   if (!parsed.success)
-    return { ok: false, issues: dedupe(parsed.error.issues.flatMap((i) => fromZod(i, raw, warrenConfigSchema))) };
+    return {
+      ok: false,
+      issues: dedupe(parsed.error.issues.flatMap((i) => fromZod(i, raw, warrenConfigSchema))),
+    };
   const c = parsed.data;
   const issues: ConfigIssue[] = [];
   let topology = resolveTopology(c.topology, `${NAMESPACE}:topology`);
@@ -131,28 +146,59 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
   const cluster = c.runtime === "external" ? undefined : (c.cluster ?? clusterSchema.parse({}));
   if (cluster) issues.push(...validateCluster(cluster, c.environment));
   if (c.consumers) issues.push(...validateConsumers(c.consumers, alerting));
-  if (issues.length === 0) issues.push(...validateTopology(topology, { externalUsers: c.broker ? [c.broker.username] : [ADMIN_USER] }));
+  if (issues.length === 0)
+    issues.push(
+      ...validateTopology(topology, {
+        externalUsers: c.broker ? [c.broker.username] : [ADMIN_USER],
+      }),
+    );
   if (c.passwords && !("secure" in c.passwords)) {
     const declared = new Set(topology.users.map((u) => u.name));
     for (const user of Object.keys(c.passwords))
-      if (!declared.has(user)) issues.push({ path: `${NAMESPACE}:passwords.${user}`, message: `user ${show(user)} is not declared${suggest(user, [...declared])}` });
+      if (!declared.has(user))
+        issues.push({
+          path: `${NAMESPACE}:passwords.${user}`,
+          message: `user ${show(user)} is not declared${suggest(user, [...declared])}`,
+        });
   }
   if (issues.length) return { ok: false, issues: dedupe(issues) };
   return { ok: true, spec: assemble(c, cluster ?? clusterSchema.parse({}), topology, alerting) };
 }
 
 /** The spec of a config that passed every check, shaped by its runtime. */
-function assemble(c: ParsedWarrenConfig, cluster: ClusterSpec, topology: TopologySpec, alerting: AlertingSpec | undefined): WarrenSpec {
-  const base: SpecBase = { environment: c.environment, topology, alerting, passwords: c.passwords as SpecBase["passwords"] };
+function assemble(
+  c: ParsedWarrenConfig,
+  cluster: ClusterSpec,
+  topology: TopologySpec,
+  alerting: AlertingSpec | undefined,
+): WarrenSpec {
+  const base: SpecBase = {
+    environment: c.environment,
+    topology,
+    alerting,
+    passwords: c.passwords as SpecBase["passwords"],
+  };
   switch (c.runtime) {
     case "external":
       return { ...base, runtime: "external", broker: c.broker };
     case "docker":
-      return { ...base, runtime: "docker", cluster, docker: c.docker ?? dockerSchema.parse({}), consumers: c.consumers };
+      return {
+        ...base,
+        runtime: "docker",
+        cluster,
+        docker: c.docker ?? dockerSchema.parse({}),
+        consumers: c.consumers,
+      };
     case "kubernetes":
       // runtimeIssues refuses a kubernetes stack without warren:kubernetes.
       if (!c.kubernetes) throw new Error("unreachable: warren:kubernetes was checked");
-      return { ...base, runtime: "kubernetes", cluster, kubernetes: c.kubernetes, consumers: c.consumers };
+      return {
+        ...base,
+        runtime: "kubernetes",
+        cluster,
+        kubernetes: c.kubernetes,
+        consumers: c.consumers,
+      };
   }
 }
 

@@ -27,24 +27,35 @@ export function readStackConfig(ref: StackFileRef): Record<string, unknown> {
     throw new Error(`${file}: not valid YAML: ${(e as Error).message}`);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${file}: expected a mapping at the top`);
+  if (typeof doc !== "object" || Array.isArray(doc))
+    throw new Error(`${file}: expected a mapping at the top`);
   const config = (doc as { config?: unknown }).config;
   if (config === undefined || config === null) return {};
-  if (typeof config !== "object" || Array.isArray(config)) throw new Error(`${file}: "config" must be a mapping`);
+  if (typeof config !== "object" || Array.isArray(config))
+    throw new Error(`${file}: "config" must be a mapping`);
   return config as Record<string, unknown>;
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x);
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  !!x && typeof x === "object" && !Array.isArray(x);
 
 /**
  * `next` with every encrypted leaf (`{secure: ...}`) of `prev` put back at its place: how a
  * machine-local stack file keeps its secrets while its plain values follow the committed one.
  */
-export function keepSecure(next: Record<string, unknown>, prev: Record<string, unknown>): Record<string, unknown> {
+export function keepSecure(
+  next: Record<string, unknown>,
+  prev: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...next };
   for (const [k, v] of Object.entries(prev)) {
     if (!JSON.stringify(v).includes('"secure"')) continue;
-    out[k] = isObject(v) && "secure" in v ? v : isObject(v) ? keepSecure(isObject(next[k]) ? next[k] : {}, v) : v;
+    out[k] =
+      isObject(v) && "secure" in v
+        ? v
+        : isObject(v)
+          ? keepSecure(isObject(next[k]) ? next[k] : {}, v)
+          : v;
   }
   return out;
 }
@@ -57,7 +68,9 @@ export function keepSecure(next: Record<string, unknown>, prev: Record<string, u
  */
 export function syncLocalStackFile(committed: string, local: string): void {
   const plain = readStackConfig({ file: committed });
-  const prev = existsSync(local) ? ((parse(readFileSync(local, "utf8")) ?? {}) as Record<string, unknown>) : {};
+  const prev = existsSync(local)
+    ? ((parse(readFileSync(local, "utf8")) ?? {}) as Record<string, unknown>)
+    : {};
   const doc = { ...prev, config: keepSecure(plain, isObject(prev.config) ? prev.config : {}) };
   mkdirSync(path.dirname(local), { recursive: true, mode: 0o700 });
   writeFileSync(local, stringify(doc), { mode: 0o600 });

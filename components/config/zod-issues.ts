@@ -23,7 +23,11 @@ function describe(v: unknown): string {
 const article = (t: string) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`);
 
 /** Turns one zod issue of `schema` (the whole `warren:*` object) into path-addressed messages. */
-export function fromZod(issue: ZodIssue, raw: Record<string, unknown>, schema: ZodTypeAny): ConfigIssue[] {
+export function fromZod(
+  issue: ZodIssue,
+  raw: Record<string, unknown>,
+  schema: ZodTypeAny,
+): ConfigIssue[] {
   const [key, ...rest] = issue.path;
   const at = () => valueAt(raw, issue.path);
   if (key === undefined) {
@@ -39,7 +43,10 @@ export function fromZod(issue: ZodIssue, raw: Record<string, unknown>, schema: Z
     case "unrecognized_keys": {
       // Suggest from the keys the object does accept.
       const known = knownKeysAt(schema, issue.path);
-      return issue.keys.map((k) => ({ path: `${path}.${k}`, message: `unknown key${suggest(k, known)}` }));
+      return issue.keys.map((k) => ({
+        path: `${path}.${k}`,
+        message: `unknown key${suggest(k, known)}`,
+      }));
     }
     case "invalid_type":
       if (issue.received === "undefined") return [{ path, message: "is required" }];
@@ -52,24 +59,48 @@ export function fromZod(issue: ZodIssue, raw: Record<string, unknown>, schema: Z
     }
     case "invalid_union": {
       // Report the branch that got furthest rather than zod's "Invalid input".
-      const inner = issue.unionErrors.flatMap((e) => e.issues).filter((i) => i.code !== "invalid_type");
+      const inner = issue.unionErrors
+        .flatMap((e) => e.issues)
+        .filter((i) => i.code !== "invalid_type");
       if (inner.length) return fromZod(inner[0], raw, schema);
       return [{ path, message: `has the wrong type (${describe(at())})` }];
     }
     case "too_small":
       if (issue.type === "string")
-        return [{ path, message: issue.message === "must not be empty" ? issue.message : `must be at least ${issue.minimum} characters` }];
-      return [{ path, message: `must be at least ${issue.minimum}${issue.inclusive ? "" : " (exclusive)"}, got ${show(at())}` }];
+        return [
+          {
+            path,
+            message:
+              issue.message === "must not be empty"
+                ? issue.message
+                : `must be at least ${issue.minimum} characters`,
+          },
+        ];
+      return [
+        {
+          path,
+          message: `must be at least ${issue.minimum}${issue.inclusive ? "" : " (exclusive)"}, got ${show(at())}`,
+        },
+      ];
     case "too_big":
       return [{ path, message: `must be at most ${issue.maximum}, got ${show(at())}` }];
     default:
-      return [{ path, message: issue.message.replace(/^Expected integer, received float$/, "must be an integer") }];
+      return [
+        {
+          path,
+          message: issue.message.replace(
+            /^Expected integer, received float$/,
+            "must be an integer",
+          ),
+        },
+      ];
   }
 }
 
 function valueAt(raw: Record<string, unknown>, path: Path): unknown {
   let v: unknown = raw;
-  for (const p of path) v = v === null || typeof v !== "object" ? undefined : (v as Record<string, unknown>)[p];
+  for (const p of path)
+    v = v === null || typeof v !== "object" ? undefined : (v as Record<string, unknown>)[p];
   return v;
 }
 
@@ -86,7 +117,8 @@ interface Unwrappable {
 
 /** The object schema inside optional/default/effects/array wrappers (and the object branch of a union). */
 function unwrap(s: Unwrappable | undefined): Unwrappable | undefined {
-  while (s && !s.shape && s._def) s = s._def.innerType ?? s._def.schema ?? s._def.type ?? s._def.options?.find((o) => o.shape);
+  while (s && !s.shape && s._def)
+    s = s._def.innerType ?? s._def.schema ?? s._def.type ?? s._def.options?.find((o) => o.shape);
   return s;
 }
 

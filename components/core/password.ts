@@ -15,7 +15,9 @@ const provider: pulumi.dynamic.ResourceProvider<PasswordInputs, PasswordOutputs>
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { randomBytes, randomUUID } = require("crypto") as typeof import("crypto");
     // base64url: no characters that need escaping in an AMQP URI.
-    const value = randomBytes(Math.ceil((inputs.length * 3) / 4)).toString("base64url").slice(0, inputs.length);
+    const value = randomBytes(Math.ceil((inputs.length * 3) / 4))
+      .toString("base64url")
+      .slice(0, inputs.length);
     return { id: randomUUID(), outs: { ...inputs, value } };
   },
   async diff(_id, olds, news) {

@@ -8,5 +8,7 @@ export function escapeRegex(s: string): string {
 
 /** `^(a|b|c)$` for literals, anchored and escaped. */
 export function exactly(...names: string[]): string {
-  return names.length === 1 ? `^${escapeRegex(names[0])}$` : `^(${names.map(escapeRegex).join("|")})$`;
+  return names.length === 1
+    ? `^${escapeRegex(names[0])}$`
+    : `^(${names.map(escapeRegex).join("|")})$`;
 }

@@ -15,7 +15,9 @@ export async function checkBroker(b: BrokerConnection, timeoutMs = 10_000): Prom
   let res: Response;
   try {
     res = await fetch(url, {
-      headers: { authorization: `Basic ${Buffer.from(`${b.username}:${b.password}`).toString("base64")}` },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${b.username}:${b.password}`).toString("base64")}`,
+      },
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
@@ -25,10 +27,17 @@ export async function checkBroker(b: BrokerConnection, timeoutMs = 10_000): Prom
     );
   }
   if (res.status === 401)
-    throw new pulumi.RunError(`warren:broker: the management API at ${b.managementUrl} refused user "${b.username}" (wrong username or password)`);
-  if (!res.ok) throw new pulumi.RunError(`warren:broker.managementUrl: ${url} answered ${res.status} ${res.statusText}`);
+    throw new pulumi.RunError(
+      `warren:broker: the management API at ${b.managementUrl} refused user "${b.username}" (wrong username or password)`,
+    );
+  if (!res.ok)
+    throw new pulumi.RunError(
+      `warren:broker.managementUrl: ${url} answered ${res.status} ${res.statusText}`,
+    );
   const me = (await res.json()) as { tags?: string | string[] };
   const tags = Array.isArray(me.tags) ? me.tags : String(me.tags ?? "").split(",");
   if (!tags.includes("administrator"))
-    throw new pulumi.RunError(`warren:broker.username: user "${b.username}" needs the administrator tag to manage the topology (has: ${tags.join(", ") || "none"})`);
+    throw new pulumi.RunError(
+      `warren:broker.username: user "${b.username}" needs the administrator tag to manage the topology (has: ${tags.join(", ") || "none"})`,
+    );
 }

@@ -43,7 +43,12 @@ export async function buildPlatform(config: ProgramConfig, stack: string): Promi
   // The topology waits for the cluster: its provider's endpoint resolves once the nodes are up.
   const provider = new rabbitmq.Provider(
     "broker",
-    { endpoint: admin.url, username: admin.username, password: admin.password, insecure: admin.insecure },
+    {
+      endpoint: admin.url,
+      username: admin.username,
+      password: admin.password,
+      insecure: admin.insecure,
+    },
     { dependsOn },
   );
   const management = { url: admin.url, username: admin.username, password: admin.password };
@@ -72,12 +77,18 @@ export async function buildPlatform(config: ProgramConfig, stack: string): Promi
 }
 
 function clusterAdmin({ cluster }: RuntimeParts): AdminConnection {
-  return { url: cluster.managementUrl, username: cluster.adminUsername, password: cluster.adminPassword, insecure: false };
+  return {
+    url: cluster.managementUrl,
+    username: cluster.adminUsername,
+    password: cluster.adminPassword,
+    insecure: false,
+  };
 }
 
 function brokerAdmin({ broker }: ProgramConfig): AdminConnection {
   // readProgramConfig refuses an external stack without a usable warren:broker.
-  if (!broker) throw new pulumi.RunError("warren:broker: is required when warren:runtime is \"external\"");
+  if (!broker)
+    throw new pulumi.RunError('warren:broker: is required when warren:runtime is "external"');
   return {
     url: pulumi.output(broker.managementUrl),
     username: pulumi.output(broker.username),

@@ -19,7 +19,10 @@ export interface RuntimeParts {
   readonly sink?: { readonly url: pulumi.Output<string> };
 }
 
-export async function runtimeParts(spec: DockerStackSpec | KubernetesStackSpec, stack: string): Promise<RuntimeParts> {
+export async function runtimeParts(
+  spec: DockerStackSpec | KubernetesStackSpec,
+  stack: string,
+): Promise<RuntimeParts> {
   return spec.runtime === "docker" ? dockerParts(spec, stack) : kubernetesParts(spec);
 }
 
@@ -35,7 +38,11 @@ async function dockerParts(spec: DockerStackSpec, stack: string): Promise<Runtim
     retainVolumes: spec.docker.retainVolumes,
   });
   const sink = spec.docker.sink
-    ? new docker.Sink("sink", { network, ...spec.docker.sink, retainData: spec.docker.retainVolumes }, { dependsOn: [cluster] })
+    ? new docker.Sink(
+        "sink",
+        { network, ...spec.docker.sink, retainData: spec.docker.retainVolumes },
+        { dependsOn: [cluster] },
+      )
     : undefined;
   return {
     cluster,
@@ -56,6 +63,7 @@ async function kubernetesParts(spec: KubernetesStackSpec): Promise<RuntimeParts>
   const namespace = spec.consumers?.namespace ?? spec.kubernetes.namespace;
   return {
     cluster,
-    consumers: (name, args, opts) => new kubernetes.KubernetesConsumers(name, { ...args, namespace }, opts),
+    consumers: (name, args, opts) =>
+      new kubernetes.KubernetesConsumers(name, { ...args, namespace }, opts),
   };
 }

@@ -24,11 +24,16 @@ const oneOf =
       : `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${show(v)}`;
 
 const str: Check = (v) => (typeof v === "string" ? undefined : `must be a string, got ${show(v)}`);
-const bool: Check = (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${show(v)}`);
+const bool: Check = (v) =>
+  typeof v === "boolean" ? undefined : `must be true or false, got ${show(v)}`;
 const strList: Check = (v) =>
-  Array.isArray(v) && v.every((x) => typeof x === "string") ? undefined : `must be a list of strings, got ${show(v)}`;
+  Array.isArray(v) && v.every((x) => typeof x === "string")
+    ? undefined
+    : `must be a list of strings, got ${show(v)}`;
 const streamAge: Check = (v) =>
-  typeof v === "string" && /^\d+[YMDhms]$/.test(v) ? undefined : `must be like "7D", "12h" or "30m", got ${show(v)}`;
+  typeof v === "string" && /^\d+[YMDhms]$/.test(v)
+    ? undefined
+    : `must be like "7D", "12h" or "30m", got ${show(v)}`;
 
 export interface SettingRule {
   readonly check: Check;
@@ -69,14 +74,25 @@ export const SETTINGS: Readonly<Record<string, SettingRule>> = {
   "queue-leader-locator": { check: oneOf("client-local", "balanced") },
   "queue-master-locator": { check: oneOf("min-masters", "client-local", "random") },
   "max-in-memory-length": { check: intIn(0, MAX_U32), queueTypes: ["quorum"], operator: true },
-  "max-in-memory-bytes": { check: intIn(0, Number.MAX_SAFE_INTEGER), queueTypes: ["quorum"], operator: true },
+  "max-in-memory-bytes": {
+    check: intIn(0, Number.MAX_SAFE_INTEGER),
+    queueTypes: ["quorum"],
+    operator: true,
+  },
   "consumer-timeout": { check: intIn(1, MAX_U32), policyOnly: true },
   "alternate-exchange": { check: str, exchangeRef: true, exchange: true, policyOnly: true },
   "federation-upstream": { check: str, policyOnly: true },
   "federation-upstream-set": { check: str, policyOnly: true },
   "ha-mode": { check: oneOf("all", "exactly", "nodes"), policyOnly: true, queueTypes: ["classic"] },
-  "ha-params": { check: (v) => (typeof v === "number" ? intIn(1, 255)(v) : strList(v)), policyOnly: true },
-  "ha-sync-mode": { check: oneOf("manual", "automatic"), policyOnly: true, queueTypes: ["classic"] },
+  "ha-params": {
+    check: (v) => (typeof v === "number" ? intIn(1, 255)(v) : strList(v)),
+    policyOnly: true,
+  },
+  "ha-sync-mode": {
+    check: oneOf("manual", "automatic"),
+    policyOnly: true,
+    queueTypes: ["classic"],
+  },
   "ha-sync-batch-size": { check: intIn(1, MAX_U32), policyOnly: true },
   "ha-promote-on-shutdown": { check: oneOf("when-synced", "always"), policyOnly: true },
   "ha-promote-on-failure": { check: oneOf("when-synced", "always"), policyOnly: true },

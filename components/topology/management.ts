@@ -63,7 +63,10 @@ async function exists(o: ObjectInputs): Promise<boolean> {
 async function call(o: ObjectInputs, method: "PUT" | "DELETE"): Promise<void> {
   const res = await request(o, method);
   if (method === "DELETE" && res.status === 404) return; // already gone: fine
-  if (!res.ok) throw new Error(`${method} ${o.connection.url}/api/${o.path}: ${res.status} ${res.statusText}: ${(await res.text()).slice(0, 300)}`);
+  if (!res.ok)
+    throw new Error(
+      `${method} ${o.connection.url}/api/${o.path}: ${res.status} ${res.statusText}: ${(await res.text()).slice(0, 300)}`,
+    );
 }
 
 async function request(o: ObjectInputs, method: "GET" | "PUT" | "DELETE"): Promise<Response> {
@@ -77,7 +80,9 @@ async function request(o: ObjectInputs, method: "GET" | "PUT" | "DELETE"): Promi
       signal: AbortSignal.timeout(30_000),
     });
   } catch (e) {
-    throw new Error(`RabbitMQ management API at ${o.connection.url} is unreachable: ${(e as Error).message}`);
+    throw new Error(
+      `RabbitMQ management API at ${o.connection.url} is unreachable: ${(e as Error).message}`,
+    );
   }
 }
 

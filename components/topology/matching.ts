@@ -83,14 +83,16 @@ export interface HeadersBinding<D> {
   readonly dest: D;
 }
 
-
 /**
  * As rabbit_exchange_type_headers (3.10): `x-match` itself never takes part; in `all`/`any`
  * every other `x-*` binding argument is dropped too (so message `x-*` headers cannot matter);
  * a binding argument with no value (null, AMQP void) asks only that the header be present;
  * `all` with nothing left to compare matches every message, `any` matches none.
  */
-export function headersMatch<D>(b: HeadersBinding<D>, headers: Readonly<Record<string, ArgValue>>): boolean {
+export function headersMatch<D>(
+  b: HeadersBinding<D>,
+  headers: Readonly<Record<string, ArgValue>>,
+): boolean {
   for (const [key, want] of b.pairs) {
     const ok =
       Object.prototype.hasOwnProperty.call(headers, key) &&

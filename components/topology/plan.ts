@@ -15,7 +15,8 @@ export const keys = {
   vhost: (vhost: string) => `vhost:${vhost}`,
   user: (user: string) => `user:${user}`,
   permissions: (user: string, vhost: string) => `permissions:${user}@${vhost}`,
-  topicPermissions: (user: string, vhost: string, exchange: string) => `topic-permissions:${user}@${vhost}/${exchange}`,
+  topicPermissions: (user: string, vhost: string, exchange: string) =>
+    `topic-permissions:${user}@${vhost}/${exchange}`,
   exchange: (vhost: string, name: string) => `exchange:${vhost}/${name}`,
   queue: (vhost: string, name: string) => `queue:${vhost}/${name}`,
   policy: (vhost: string, name: string) => `policy:${vhost}/${name}`,
@@ -37,7 +38,11 @@ export interface VHostPlan {
   /** Metadata the rabbitmq provider's VHost cannot express. */
   readonly description: string;
   readonly defaultQueueType?: string;
-  readonly limits: readonly { readonly key: string; readonly name: "max-connections" | "max-queues"; readonly value: number }[];
+  readonly limits: readonly {
+    readonly key: string;
+    readonly name: "max-connections" | "max-queues";
+    readonly value: number;
+  }[];
 }
 export interface UserPlan {
   readonly key: string;
@@ -50,7 +55,11 @@ export interface PermissionsPlan {
   readonly vhostKey: string;
   readonly user: string;
   readonly vhost: string;
-  readonly permissions: { readonly configure: string; readonly write: string; readonly read: string };
+  readonly permissions: {
+    readonly configure: string;
+    readonly write: string;
+    readonly read: string;
+  };
 }
 export interface TopicPermissionsPlan {
   readonly key: string;
@@ -59,7 +68,11 @@ export interface TopicPermissionsPlan {
   readonly dependsOn: readonly string[];
   readonly user: string;
   readonly vhost: string;
-  readonly permissions: readonly { readonly exchange: string; readonly write: string; readonly read: string }[];
+  readonly permissions: readonly {
+    readonly exchange: string;
+    readonly write: string;
+    readonly read: string;
+  }[];
 }
 export interface ExchangePlan {
   readonly key: string;
@@ -82,7 +95,11 @@ export interface QueuePlan {
   readonly vhostKey: string;
   readonly name: string;
   readonly vhost: string;
-  readonly settings: { readonly durable: boolean; readonly autoDelete: boolean; readonly argumentsJson: string };
+  readonly settings: {
+    readonly durable: boolean;
+    readonly autoDelete: boolean;
+    readonly argumentsJson: string;
+  };
   readonly retainOnDelete: boolean;
   readonly dependsOn: readonly string[];
 }
@@ -138,7 +155,12 @@ function stringOf(v: ArgValue): string {
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
-const sorted = (a: Arguments): Arguments => Object.fromEntries(Object.keys(a).sort().map((k) => [k, a[k]]));
+const sorted = (a: Arguments): Arguments =>
+  Object.fromEntries(
+    Object.keys(a)
+      .sort()
+      .map((k) => [k, a[k]]),
+  );
 
 export function planTopology(t: TopologySpec, opts: PlanOptions): TopologyPlan {
   const refExchange = exchangeRefs(t);
@@ -171,41 +193,67 @@ function exchangeRefs(t: TopologySpec): ExchangeRefs {
 
 function vhostPlan(v: TopologySpec["vhosts"][number], retain: boolean): VHostPlan {
   return {
-  key: keys.vhost(v.name),
-  name: v.name,
-  retainOnDelete: retain,
-  description: v.description ?? "",
-  defaultQueueType: v.defaultQueueType,
-  limits: [
-    ...(v.limits?.maxConnections !== undefined
-      ? [{ key: keys.vhostLimit(v.name, "max-connections"), name: "max-connections" as const, value: v.limits.maxConnections }]
-      : []),
-    ...(v.limits?.maxQueues !== undefined
-      ? [{ key: keys.vhostLimit(v.name, "max-queues"), name: "max-queues" as const, value: v.limits.maxQueues }]
-      : []),
-  ],
-};
+    key: keys.vhost(v.name),
+    name: v.name,
+    retainOnDelete: retain,
+    description: v.description ?? "",
+    defaultQueueType: v.defaultQueueType,
+    limits: [
+      ...(v.limits?.maxConnections !== undefined
+        ? [
+            {
+              key: keys.vhostLimit(v.name, "max-connections"),
+              name: "max-connections" as const,
+              value: v.limits.maxConnections,
+            },
+          ]
+        : []),
+      ...(v.limits?.maxQueues !== undefined
+        ? [
+            {
+              key: keys.vhostLimit(v.name, "max-queues"),
+              name: "max-queues" as const,
+              value: v.limits.maxQueues,
+            },
+          ]
+        : []),
+    ],
+  };
 }
 
 function permissionsPlan(p: TopologySpec["permissions"][number]): PermissionsPlan {
   return {
-  key: keys.permissions(p.user, p.vhost),
-  userKey: keys.user(p.user),
-  vhostKey: keys.vhost(p.vhost),
-  user: p.user,
-  vhost: p.vhost,
-  permissions: { configure: p.configure, write: p.write, read: p.read },
-};
+    key: keys.permissions(p.user, p.vhost),
+    userKey: keys.user(p.user),
+    vhostKey: keys.vhost(p.vhost),
+    user: p.user,
+    vhost: p.vhost,
+    permissions: { configure: p.configure, write: p.write, read: p.read },
+  };
 }
 
 // The provider's TopicPermissions resource holds every exchange of one user in one vhost.
 function topicPermissionsPlans(t: TopologySpec, refExchange: ExchangeRefs): TopicPermissionsPlan[] {
-  const topicGroups = new Map<string, TopicPermissionsPlan & { permissions: { exchange: string; write: string; read: string }[]; dependsOn: string[] }>();
+  const topicGroups = new Map<
+    string,
+    TopicPermissionsPlan & {
+      permissions: { exchange: string; write: string; read: string }[];
+      dependsOn: string[];
+    }
+  >();
   for (const p of t.topicPermissions) {
     const key = `topic-permissions:${p.user}@${p.vhost}`;
     let g = topicGroups.get(key);
     if (!g) {
-      g = { key, userKey: keys.user(p.user), vhostKey: keys.vhost(p.vhost), user: p.user, vhost: p.vhost, permissions: [], dependsOn: [] };
+      g = {
+        key,
+        userKey: keys.user(p.user),
+        vhostKey: keys.vhost(p.vhost),
+        user: p.user,
+        vhost: p.vhost,
+        permissions: [],
+        dependsOn: [],
+      };
       topicGroups.set(key, g);
     }
     g.permissions.push({ exchange: p.exchange, write: p.write, read: p.read });
@@ -214,7 +262,10 @@ function topicPermissionsPlans(t: TopologySpec, refExchange: ExchangeRefs): Topi
   return [...topicGroups.values()];
 }
 
-function exchangePlan(x: TopologySpec["exchanges"][number], refExchange: ExchangeRefs): ExchangePlan {
+function exchangePlan(
+  x: TopologySpec["exchanges"][number],
+  refExchange: ExchangeRefs,
+): ExchangePlan {
   const args: Record<string, string> = {};
   for (const [k, v] of Object.entries(x.arguments)) args[k] = stringOf(v);
   if (x.alternateExchange !== undefined) args["alternate-exchange"] = x.alternateExchange;
@@ -230,7 +281,11 @@ function exchangePlan(x: TopologySpec["exchanges"][number], refExchange: Exchang
   };
 }
 
-function queuePlan(q: TopologySpec["queues"][number], retain: boolean, refExchange: ExchangeRefs): QueuePlan {
+function queuePlan(
+  q: TopologySpec["queues"][number],
+  retain: boolean,
+  refExchange: ExchangeRefs,
+): QueuePlan {
   const dlx = q.arguments["x-dead-letter-exchange"];
   return {
     key: keys.queue(q.vhost, q.name),
@@ -250,22 +305,30 @@ function queuePlan(q: TopologySpec["queues"][number], retain: boolean, refExchan
 
 function bindingPlan(b: TopologySpec["bindings"][number], refExchange: ExchangeRefs): BindingPlan {
   return {
-  key: bindingKey(b),
-  vhostKey: keys.vhost(b.vhost),
-  vhost: b.vhost,
-  source: b.source,
-  destination: b.destination,
-  destinationType: b.destinationType,
-  routingKey: b.routingKey,
-  argumentsJson: Object.keys(b.arguments).length ? JSON.stringify(sorted(b.arguments)) : undefined,
-  replaceWith: [
-    ...refExchange(b.vhost, b.source),
-    ...(b.destinationType === "queue" ? [keys.queue(b.vhost, b.destination)] : refExchange(b.vhost, b.destination)),
-  ],
-};
+    key: bindingKey(b),
+    vhostKey: keys.vhost(b.vhost),
+    vhost: b.vhost,
+    source: b.source,
+    destination: b.destination,
+    destinationType: b.destinationType,
+    routingKey: b.routingKey,
+    argumentsJson: Object.keys(b.arguments).length
+      ? JSON.stringify(sorted(b.arguments))
+      : undefined,
+    replaceWith: [
+      ...refExchange(b.vhost, b.source),
+      ...(b.destinationType === "queue"
+        ? [keys.queue(b.vhost, b.destination)]
+        : refExchange(b.vhost, b.destination)),
+    ],
+  };
 }
 
-function policyPlan(p: TopologySpec["policies"][number], operator: boolean, refExchange: ExchangeRefs): PolicyPlan {
+function policyPlan(
+  p: TopologySpec["policies"][number],
+  operator: boolean,
+  refExchange: ExchangeRefs,
+): PolicyPlan {
   const dlx = p.definition["dead-letter-exchange"];
   const ae = p.definition["alternate-exchange"];
   return {
@@ -274,7 +337,12 @@ function policyPlan(p: TopologySpec["policies"][number], operator: boolean, refE
     name: p.name,
     vhost: p.vhost,
     operator,
-    policy: { pattern: p.pattern, priority: p.priority, applyTo: p.applyTo, definition: definitionStrings(p.definition) },
+    policy: {
+      pattern: p.pattern,
+      priority: p.priority,
+      applyTo: p.applyTo,
+      definition: definitionStrings(p.definition),
+    },
     dependsOn: [
       ...(typeof dlx === "string" && dlx !== "" ? refExchange(p.vhost, dlx) : []),
       ...(typeof ae === "string" ? refExchange(p.vhost, ae) : []),

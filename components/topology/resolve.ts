@@ -15,18 +15,36 @@ export function resolveTopology(t: ParsedTopology, key = "warren:topology"): Top
     users: t.users.map((u, i) => ({ ...u, path: at("users")(i) })),
     permissions: t.permissions.map((p, i) => ({ ...p, path: at("permissions")(i) })),
     topicPermissions: t.topicPermissions.map((p, i) => ({ ...p, path: at("topicPermissions")(i) })),
-    exchanges: t.exchanges.map((x, i) => ({ ...x, arguments: x.arguments as never, path: at("exchanges")(i) })),
+    exchanges: t.exchanges.map((x, i) => ({
+      ...x,
+      arguments: x.arguments as never,
+      path: at("exchanges")(i),
+    })),
     queues: t.queues.map((q, i) => {
       const fromArg = q.arguments["x-queue-type"];
       const type = (q.type ??
-        (typeof fromArg === "string" && ["classic", "quorum", "stream"].includes(fromArg) ? fromArg : undefined) ??
+        (typeof fromArg === "string" && ["classic", "quorum", "stream"].includes(fromArg)
+          ? fromArg
+          : undefined) ??
         vhostDefault.get(q.vhost) ??
         "classic") as QueueType;
       return { ...q, type, arguments: q.arguments as never, path: at("queues")(i) };
     }),
-    bindings: t.bindings.map((b, i) => ({ ...b, arguments: b.arguments as never, path: at("bindings")(i) })),
-    policies: t.policies.map((p, i) => ({ ...p, definition: p.definition as never, path: at("policies")(i) })),
-    operatorPolicies: t.operatorPolicies.map((p, i) => ({ ...p, definition: p.definition as never, path: at("operatorPolicies")(i) })),
+    bindings: t.bindings.map((b, i) => ({
+      ...b,
+      arguments: b.arguments as never,
+      path: at("bindings")(i),
+    })),
+    policies: t.policies.map((p, i) => ({
+      ...p,
+      definition: p.definition as never,
+      path: at("policies")(i),
+    })),
+    operatorPolicies: t.operatorPolicies.map((p, i) => ({
+      ...p,
+      definition: p.definition as never,
+      path: at("operatorPolicies")(i),
+    })),
   };
 }
 

@@ -13,7 +13,6 @@ import {
 } from "./spec";
 import { type HeadersBinding, TopicTrie, X_MATCH_MODES, headersMatch } from "./matching";
 
-
 /** A message as a client publishes it. */
 export interface Message {
   readonly vhost: string;
@@ -48,7 +47,6 @@ export class RoutingError extends Error {
   }
 }
 
-
 /** Built-in exchanges clients cannot publish to. */
 const INTERNAL_BUILTINS: ReadonlySet<string> = new Set(["amq.rabbitmq.trace"]);
 
@@ -57,7 +55,6 @@ interface Destination {
   readonly kind: "queue" | "exchange";
   readonly name: string;
 }
-
 
 type Matcher =
   | { readonly type: "direct"; readonly byKey: Map<string, Destination[]> }

@@ -11,7 +11,6 @@ const argValue: z.ZodType<unknown> = z.lazy(() =>
 );
 const args = z.record(argValue);
 
-
 export const vhostSchema = z
   .object({
     name,
@@ -96,4 +95,3 @@ export const topologySchema = z
     operatorPolicies: z.array(policySchema).default([]),
   })
   .strict();
-

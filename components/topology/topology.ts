@@ -23,7 +23,9 @@ export interface TopologyArgs {
    * metadata and limits, internal exchanges). The rabbitmq provider itself comes from
    * `opts.providers`.
    */
-  readonly management: { readonly [K in keyof ManagementConnection]: pulumi.Input<ManagementConnection[K]> };
+  readonly management: {
+    readonly [K in keyof ManagementConnection]: pulumi.Input<ManagementConnection[K]>;
+  };
 }
 
 export class Topology extends pulumi.ComponentResource {
@@ -40,7 +42,11 @@ export class Topology extends pulumi.ComponentResource {
   constructor(name: string, args: TopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("warren:rabbitmq:Topology", name, {}, opts);
     const plan = planTopology(args.topology, { environment: args.environment });
-    const resources = new TopologyResources(name, this, pulumi.secret(pulumi.output(args.management)) as pulumi.Output<ManagementConnection>);
+    const resources = new TopologyResources(
+      name,
+      this,
+      pulumi.secret(pulumi.output(args.management)) as pulumi.Output<ManagementConnection>,
+    );
     resources.vhosts(plan);
     const passwords = resources.users(plan, args.passwords);
     resources.exchanges(plan);
@@ -104,7 +110,9 @@ class TopologyResources {
           path: `vhosts/${encodeURIComponent(v.name)}`,
           body: {
             description: v.description,
-            ...(v.defaultQueueType ? { default_queue_type: v.defaultQueueType, defaultqueuetype: v.defaultQueueType } : {}),
+            ...(v.defaultQueueType
+              ? { default_queue_type: v.defaultQueueType, defaultqueuetype: v.defaultQueueType }
+              : {}),
           },
           deleteOnDestroy: !v.retainOnDelete,
         },
@@ -127,12 +135,24 @@ class TopologyResources {
     }
   }
 
-  users(plan: TopologyPlan, explicit: TopologyArgs["passwords"]): Record<string, pulumi.Output<string>> {
+  users(
+    plan: TopologyPlan,
+    explicit: TopologyArgs["passwords"],
+  ): Record<string, pulumi.Output<string>> {
     const passwords: Record<string, pulumi.Output<string>> = {};
     for (const u of plan.users) {
       const given = explicit?.[u.name];
-      passwords[u.name] = pulumi.secret(given ?? new GeneratedPassword(this.child(`password:${u.name}`), {}, this.opts).value);
-      this.byKey.set(u.key, new rabbitmq.User(this.child(u.key), { name: u.name, password: passwords[u.name], tags: [...u.tags] }, this.opts));
+      passwords[u.name] = pulumi.secret(
+        given ?? new GeneratedPassword(this.child(`password:${u.name}`), {}, this.opts).value,
+      );
+      this.byKey.set(
+        u.key,
+        new rabbitmq.User(
+          this.child(u.key),
+          { name: u.name, password: passwords[u.name], tags: [...u.tags] },
+          this.opts,
+        ),
+      );
     }
     return passwords;
   }
@@ -140,7 +160,11 @@ class TopologyResources {
   exchanges(plan: TopologyPlan): void {
     for (const x of plan.exchanges) {
       const vhost = this.byKey.get(x.vhostKey)!;
-      const o = { parent: this.parent, dependsOn: [vhost, ...this.deps(x.dependsOn)], deleteBeforeReplace: true };
+      const o = {
+        parent: this.parent,
+        dependsOn: [vhost, ...this.deps(x.dependsOn)],
+        deleteBeforeReplace: true,
+      };
       this.byKey.set(
         x.key,
         x.internal
@@ -161,7 +185,11 @@ class TopologyResources {
               },
               o,
             )
-          : new rabbitmq.Exchange(this.child(x.key), { name: x.name, vhost: x.vhost, settings: x.settings }, o),
+          : new rabbitmq.Exchange(
+              this.child(x.key),
+              { name: x.name, vhost: x.vhost, settings: x.settings },
+              o,
+            ),
       );
     }
   }
@@ -199,7 +227,12 @@ class TopologyResources {
           argumentsJson: b.argumentsJson,
         },
         // A replaced queue or exchange loses its bindings on the broker: recreate them with it.
-        { parent: this.parent, dependsOn: [this.byKey.get(b.vhostKey)!, ...ends], replaceWith: ends, deleteBeforeReplace: true },
+        {
+          parent: this.parent,
+          dependsOn: [this.byKey.get(b.vhostKey)!, ...ends],
+          replaceWith: ends,
+          deleteBeforeReplace: true,
+        },
       );
     }
   }
@@ -209,19 +242,36 @@ class TopologyResources {
       new rabbitmq.Permissions(
         this.child(p.key),
         { user: p.user, vhost: p.vhost, permissions: p.permissions },
-        { parent: this.parent, dependsOn: [this.byKey.get(p.userKey)!, this.byKey.get(p.vhostKey)!] },
+        {
+          parent: this.parent,
+          dependsOn: [this.byKey.get(p.userKey)!, this.byKey.get(p.vhostKey)!],
+        },
       );
     }
     for (const p of plan.topicPermissions) {
       new rabbitmq.TopicPermissions(
         this.child(p.key),
         { user: p.user, vhost: p.vhost, permissions: p.permissions.map((x) => ({ ...x })) },
-        { parent: this.parent, dependsOn: [this.byKey.get(p.userKey)!, this.byKey.get(p.vhostKey)!, ...this.deps(p.dependsOn)] },
+        {
+          parent: this.parent,
+          dependsOn: [
+            this.byKey.get(p.userKey)!,
+            this.byKey.get(p.vhostKey)!,
+            ...this.deps(p.dependsOn),
+          ],
+        },
       );
     }
     for (const p of plan.policies) {
-      const o = { parent: this.parent, dependsOn: [this.byKey.get(p.vhostKey)!, ...this.deps(p.dependsOn)] };
-      const a = { name: p.name, vhost: p.vhost, policy: { ...p.policy, definition: { ...p.policy.definition } } };
+      const o = {
+        parent: this.parent,
+        dependsOn: [this.byKey.get(p.vhostKey)!, ...this.deps(p.dependsOn)],
+      };
+      const a = {
+        name: p.name,
+        vhost: p.vhost,
+        policy: { ...p.policy, definition: { ...p.policy.definition } },
+      };
       if (p.operator) new rabbitmq.OperatorPolicy(this.child(p.key), a, o);
       else new rabbitmq.Policy(this.child(p.key), a, o);
     }

@@ -20,12 +20,24 @@ export const DEFAULTS = {
 type Props = PolicyConfigSchema["properties"];
 
 export const schema = {
-  adminUsers: { type: "array", items: { type: "string" }, default: DEFAULTS.adminUsers } as Props[string],
-  producerUsers: { type: "array", items: { type: "string" }, default: DEFAULTS.producerUsers } as Props[string],
+  adminUsers: {
+    type: "array",
+    items: { type: "string" },
+    default: DEFAULTS.adminUsers,
+  } as Props[string],
+  producerUsers: {
+    type: "array",
+    items: { type: "string" },
+    default: DEFAULTS.producerUsers,
+  } as Props[string],
   consumerUserPrefix: { type: "string", default: DEFAULTS.consumerUserPrefix } as Props[string],
   alertsExchange: { type: "string", default: DEFAULTS.alertsExchange } as Props[string],
   channelQueuePattern: { type: "string", default: DEFAULTS.channelQueuePattern } as Props[string],
-  severities: { type: "array", items: { type: "string" }, default: DEFAULTS.severities } as Props[string],
+  severities: {
+    type: "array",
+    items: { type: "string" },
+    default: DEFAULTS.severities,
+  } as Props[string],
 };
 
 /** Config with defaults filled in (the engine fills them from the schema; unit tests may not). */

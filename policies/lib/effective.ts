@@ -4,17 +4,35 @@
 import { compiles } from "./regex";
 import { queueArguments, type StackResource, T } from "./resources";
 
-function winner(resources: readonly StackResource[], type: string, vhost: string, name: string): Record<string, string> {
+function winner(
+  resources: readonly StackResource[],
+  type: string,
+  vhost: string,
+  name: string,
+): Record<string, string> {
   const applicable = resources
     .filter((r) => r.type === type && r.props.vhost === vhost)
-    .filter((r) => ["queues", "all"].includes(r.props.policy?.applyTo) && (compiles(r.props.policy?.pattern ?? "")?.test(name) ?? false))
+    .filter(
+      (r) =>
+        ["queues", "all"].includes(r.props.policy?.applyTo) &&
+        (compiles(r.props.policy?.pattern ?? "")?.test(name) ?? false),
+    )
     .sort((a, b) => (b.props.policy.priority ?? 0) - (a.props.policy.priority ?? 0));
   return (applicable[0]?.props.policy.definition ?? {}) as Record<string, string>;
 }
 
 /** A queue's effective settings: its arguments (without `x-`), then its policy, then its operator policy. */
-export function effectiveQueueSettings(resources: readonly StackResource[], queue: StackResource): Record<string, unknown> {
+export function effectiveQueueSettings(
+  resources: readonly StackResource[],
+  queue: StackResource,
+): Record<string, unknown> {
   const { vhost, name } = queue.props as { vhost: string; name: string };
-  const args = Object.fromEntries(Object.entries(queueArguments(queue.props)).map(([k, v]) => [k.replace(/^x-/, ""), v]));
-  return { ...winner(resources, T.operatorPolicy, vhost, name), ...winner(resources, T.policy, vhost, name), ...args };
+  const args = Object.fromEntries(
+    Object.entries(queueArguments(queue.props)).map(([k, v]) => [k.replace(/^x-/, ""), v]),
+  );
+  return {
+    ...winner(resources, T.operatorPolicy, vhost, name),
+    ...winner(resources, T.policy, vhost, name),
+    ...args,
+  };
 }

@@ -37,7 +37,10 @@ export type StackResource = Pick<PolicyResource, "type" | "name" | "urn" | "prop
 
 /** A queue's arguments, from `argumentsJson` (typed) or `arguments` (strings). */
 export function queueArguments(props: Record<string, unknown>): Record<string, unknown> {
-  const settings = (props.settings ?? {}) as { argumentsJson?: string; arguments?: Record<string, unknown> };
+  const settings = (props.settings ?? {}) as {
+    argumentsJson?: string;
+    arguments?: Record<string, unknown>;
+  };
   if (typeof settings.argumentsJson === "string" && settings.argumentsJson !== "") {
     try {
       return JSON.parse(settings.argumentsJson) as Record<string, unknown>;

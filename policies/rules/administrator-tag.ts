@@ -7,13 +7,16 @@ export const administratorTag: ResourceValidationPolicy = {
   name: "administrator-tag-admin-only",
   description: "Only the admin users carry the `administrator` tag.",
   severity: "high",
-  remediationSteps: "Give applications the least tag they need (none, `monitoring` or `management`); list real admins in `adminUsers`.",
+  remediationSteps:
+    "Give applications the least tag they need (none, `monitoring` or `management`); list real admins in `adminUsers`.",
   configSchema: { properties: { adminUsers: schema.adminUsers } },
   validateResource: (args, report) => {
     if (args.type !== T.user) return;
     const { adminUsers } = withDefaults(args.getConfig<{ adminUsers: string[] }>(), DEFAULTS);
     const { name, tags } = args.props as { name: string; tags?: string[] };
     if ((tags ?? []).includes("administrator") && !adminUsers.includes(name))
-      report(`user "${name}" has the administrator tag but is not one of the admin users (${adminUsers.join(", ") || "none"})`);
+      report(
+        `user "${name}" has the administrator tag but is not one of the admin users (${adminUsers.join(", ") || "none"})`,
+      );
   },
 };

@@ -11,8 +11,13 @@ export const alertsAlternateExchange: StackValidationPolicy = {
   configSchema: { properties: { alertsExchange: schema.alertsExchange } },
   validateStack: (args, report) => {
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    for (const x of args.resources.filter((r) => r.type === T.exchange && r.props.name === c.alertsExchange))
+    for (const x of args.resources.filter(
+      (r) => r.type === T.exchange && r.props.name === c.alertsExchange,
+    ))
       if (!x.props.settings?.arguments?.["alternate-exchange"])
-        report(`alerts exchange "${c.alertsExchange}" in vhost "${x.props.vhost}" has no alternate exchange: unroutable alerts would be dropped`, x.urn);
+        report(
+          `alerts exchange "${c.alertsExchange}" in vhost "${x.props.vhost}" has no alternate exchange: unroutable alerts would be dropped`,
+          x.urn,
+        );
   },
 };

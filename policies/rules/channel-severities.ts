@@ -10,9 +10,11 @@ import { topologyOf } from "../lib/topology";
 
 export const channelSeverities: StackValidationPolicy = {
   name: "channels-receive-higher-severities",
-  description: "Every alert channel receives every severity at or above the lowest one it receives (and the minimums given in config).",
+  description:
+    "Every alert channel receives every severity at or above the lowest one it receives (and the minimums given in config).",
   severity: "critical",
-  remediationSteps: "Bind the channel queue for every severity from its minSeverity up (warren's alerting expansion does).",
+  remediationSteps:
+    "Bind the channel queue for every severity from its minSeverity up (warren's alerting expansion does).",
   configSchema: {
     properties: {
       alertsExchange: schema.alertsExchange,
@@ -22,27 +24,47 @@ export const channelSeverities: StackValidationPolicy = {
     },
   },
   validateStack: (args, report) => {
-    const c = withDefaults(args.getConfig<typeof DEFAULTS & { minSeverities: Record<string, string> }>(), {
-      ...DEFAULTS,
-      minSeverities: {} as Record<string, string>,
-    });
-    const exchanges = args.resources.filter((r) => r.type === T.exchange && r.props.name === c.alertsExchange);
+    const c = withDefaults(
+      args.getConfig<typeof DEFAULTS & { minSeverities: Record<string, string> }>(),
+      {
+        ...DEFAULTS,
+        minSeverities: {} as Record<string, string>,
+      },
+    );
+    const exchanges = args.resources.filter(
+      (r) => r.type === T.exchange && r.props.name === c.alertsExchange,
+    );
     if (!exchanges.length) return;
     const table = new RoutingTable(topologyOf(args.resources));
     for (const x of exchanges) {
       const vhost = x.props.vhost as string;
-      const channels = args.resources.filter((r) => r.type === T.queue && r.props.vhost === vhost && matches(c.channelQueuePattern, r.props.name));
+      const channels = args.resources.filter(
+        (r) =>
+          r.type === T.queue &&
+          r.props.vhost === vhost &&
+          matches(c.channelQueuePattern, r.props.name),
+      );
       for (const q of channels) {
-        const received = c.severities.filter((s) => table.route({ vhost, exchange: c.alertsExchange, routingKey: `${s}.all` }).includes(q.props.name));
+        const received = c.severities.filter((s) =>
+          table
+            .route({ vhost, exchange: c.alertsExchange, routingKey: `${s}.all` })
+            .includes(q.props.name),
+        );
         const channel = (q.props.name as string).slice(c.alertsExchange.length + 1);
         const lowest = c.minSeverities[channel] ?? received[0];
         if (lowest === undefined) {
           report(`channel queue "${q.props.name}" receives no severity`, q.urn);
           continue;
         }
-        const missing = c.severities.slice(c.severities.indexOf(lowest)).filter((s) => !received.includes(s));
+        const missing = c.severities
+          .slice(c.severities.indexOf(lowest))
+          .filter((s) => !received.includes(s));
         const why = c.minSeverities[channel] ? `its minimum is ${lowest}` : `it receives ${lowest}`;
-        if (missing.length) report(`channel queue "${q.props.name}" does not receive ${missing.join(", ")} (${why})`, q.urn);
+        if (missing.length)
+          report(
+            `channel queue "${q.props.name}" does not receive ${missing.join(", ")} (${why})`,
+            q.urn,
+          );
       }
     }
   },

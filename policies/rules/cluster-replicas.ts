@@ -12,10 +12,13 @@ export const clusterReplicas: ResourceValidationPolicy = {
   configSchema: { properties: { minReplicas: { type: "integer", minimum: 1, default: 1 } } },
   validateResource: (args, report) => {
     if (args.type !== T.statefulSet || !isRabbitWorkload(args.props)) return;
-    const { minReplicas } = withDefaults(args.getConfig<{ minReplicas: number }>(), { minReplicas: 1 });
+    const { minReplicas } = withDefaults(args.getConfig<{ minReplicas: number }>(), {
+      minReplicas: 1,
+    });
     const n = args.props.spec?.replicas ?? 1;
     const name = args.props.metadata?.name ?? args.name;
     if (n % 2 === 0) report(`RabbitMQ statefulset "${name}" has an even number of replicas (${n})`);
-    if (n < minReplicas) report(`RabbitMQ statefulset "${name}" has ${n} replicas; at least ${minReplicas} required`);
+    if (n < minReplicas)
+      report(`RabbitMQ statefulset "${name}" has ${n} replicas; at least ${minReplicas} required`);
   },
 };

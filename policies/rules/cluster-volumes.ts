@@ -4,15 +4,23 @@ import { T, isRabbitWorkload, podSpec } from "../lib/resources";
 
 export const clusterVolumes: ResourceValidationPolicy = {
   name: "persistent-data-and-log-volumes",
-  description: "RabbitMQ nodes keep data and logs on separate persistent volume claims, never emptyDir.",
+  description:
+    "RabbitMQ nodes keep data and logs on separate persistent volume claims, never emptyDir.",
   severity: "high",
-  remediationSteps: "Use warren:rabbitmq:KubernetesCluster, which declares data and log PVC templates.",
+  remediationSteps:
+    "Use warren:rabbitmq:KubernetesCluster, which declares data and log PVC templates.",
   validateResource: (args, report) => {
     if (args.type !== T.statefulSet || !isRabbitWorkload(args.props)) return;
     const name = args.props.metadata?.name ?? args.name;
-    const templates = ((args.props.spec?.volumeClaimTemplates ?? []) as { metadata?: { name?: string } }[]).map((t) => t.metadata?.name);
-    if (templates.length < 2) report(`RabbitMQ statefulset "${name}" needs separate volume claim templates for data and logs (has: ${templates.join(", ") || "none"})`);
+    const templates = (
+      (args.props.spec?.volumeClaimTemplates ?? []) as { metadata?: { name?: string } }[]
+    ).map((t) => t.metadata?.name);
+    if (templates.length < 2)
+      report(
+        `RabbitMQ statefulset "${name}" needs separate volume claim templates for data and logs (has: ${templates.join(", ") || "none"})`,
+      );
     for (const v of (podSpec(args.props)?.volumes ?? []) as { name: string; emptyDir?: unknown }[])
-      if (v.emptyDir !== undefined && /data|log|mnesia/i.test(v.name)) report(`RabbitMQ statefulset "${name}" keeps "${v.name}" on an emptyDir`);
+      if (v.emptyDir !== undefined && /data|log|mnesia/i.test(v.name))
+        report(`RabbitMQ statefulset "${name}" keeps "${v.name}" on an emptyDir`);
   },
 };

@@ -5,14 +5,17 @@ import { T, isConsumerWorkload, podSpec } from "../lib/resources";
 
 export const consumerHardening: ResourceValidationPolicy = {
   name: "consumer-hardening",
-  description: "Alert consumers have readiness and liveness probes, run as non-root with a read-only root filesystem and no privilege escalation.",
+  description:
+    "Alert consumers have readiness and liveness probes, run as non-root with a read-only root filesystem and no privilege escalation.",
   severity: "high",
-  remediationSteps: "Use warren:alerting:Consumers, which sets the probes and the restricted security context.",
+  remediationSteps:
+    "Use warren:alerting:Consumers, which sets the probes and the restricted security context.",
   validateResource: (args, report) => {
     if (args.type !== T.deployment || !isConsumerWorkload(args.props)) return;
     const pod = podSpec(args.props) ?? {};
     const name = args.props.metadata?.name ?? args.name;
-    for (const c of (pod.containers ?? []) as Record<string, any>[]) { // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const c of (pod.containers ?? []) as Record<string, any>[]) {
+      // eslint-disable-line @typescript-eslint/no-explicit-any
       const sc = { ...(pod.securityContext ?? {}), ...(c.securityContext ?? {}) };
       const where = `container "${c.name}" of consumer "${name}"`;
       if (!c.readinessProbe) report(`${where} has no readiness probe`);

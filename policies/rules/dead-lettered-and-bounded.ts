@@ -8,17 +8,21 @@ import { T } from "../lib/resources";
 
 export const deadLetteredAndBounded: StackValidationPolicy = {
   name: "queues-bounded-and-dead-lettered",
-  description: "Every queue has a length limit; alert channel queues have a dead-letter exchange (by argument or policy).",
+  description:
+    "Every queue has a length limit; alert channel queues have a dead-letter exchange (by argument or policy).",
   severity: "high",
-  remediationSteps: "Set max-length (with overflow reject-publish) and dead-letter-exchange in a policy matching the queue.",
+  remediationSteps:
+    "Set max-length (with overflow reject-publish) and dead-letter-exchange in a policy matching the queue.",
   configSchema: { properties: { channelQueuePattern: schema.channelQueuePattern } },
   validateStack: (args, report) => {
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
     for (const q of args.resources.filter((r) => r.type === T.queue)) {
       const s = effectiveQueueSettings(args.resources, q);
       const id = `queue "${q.props.name}" in vhost "${q.props.vhost}"`;
-      if (s["max-length"] === undefined && s["max-length-bytes"] === undefined) report(`${id} has no length limit`, q.urn);
-      if (matches(c.channelQueuePattern, q.props.name) && !s["dead-letter-exchange"]) report(`${id} has no dead-letter exchange`, q.urn);
+      if (s["max-length"] === undefined && s["max-length-bytes"] === undefined)
+        report(`${id} has no length limit`, q.urn);
+      if (matches(c.channelQueuePattern, q.props.name) && !s["dead-letter-exchange"])
+        report(`${id} has no dead-letter exchange`, q.urn);
     }
   },
 };

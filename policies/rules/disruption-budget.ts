@@ -6,17 +6,28 @@ export const disruptionBudget: StackValidationPolicy = {
   name: "cluster-disruption-budget",
   description: "Every RabbitMQ statefulset has a PodDisruptionBudget selecting its pods.",
   severity: "medium",
-  remediationSteps: "Use warren:rabbitmq:KubernetesCluster, which declares a PodDisruptionBudget with maxUnavailable 1.",
+  remediationSteps:
+    "Use warren:rabbitmq:KubernetesCluster, which declares a PodDisruptionBudget with maxUnavailable 1.",
   validateStack: (args, report) => {
     const budgets = args.resources.filter((r) => r.type === T.pdb);
-    for (const s of args.resources.filter((r) => r.type === T.statefulSet && isRabbitWorkload(r.props))) {
+    for (const s of args.resources.filter(
+      (r) => r.type === T.statefulSet && isRabbitWorkload(r.props),
+    )) {
       const labels = (s.props.spec?.template?.metadata?.labels ?? {}) as Record<string, string>;
       const ns = s.props.metadata?.namespace;
       const covered = budgets.some((b) => {
         const sel = (b.props.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
-        return b.props.metadata?.namespace === ns && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
+        return (
+          b.props.metadata?.namespace === ns &&
+          Object.keys(sel).length > 0 &&
+          Object.entries(sel).every(([k, v]) => labels[k] === v)
+        );
       });
-      if (!covered) report(`RabbitMQ statefulset "${s.props.metadata?.name ?? s.name}" has no PodDisruptionBudget`, s.urn);
+      if (!covered)
+        report(
+          `RabbitMQ statefulset "${s.props.metadata?.name ?? s.name}" has no PodDisruptionBudget`,
+          s.urn,
+        );
     }
   },
 };

@@ -28,11 +28,24 @@ export type Rule = ResourceValidationPolicy | StackValidationPolicy;
 
 /** The rules by group; the environment configs (dev.json, prod.json) enforce by group. */
 export const GROUPS = {
-  security: [noGuestUser, administratorTag, leastPrivilege, producerTopicPermissions, noExposureWithoutTls, secretsFromSecrets, pinnedImages],
+  security: [
+    noGuestUser,
+    administratorTag,
+    leastPrivilege,
+    producerTopicPermissions,
+    noExposureWithoutTls,
+    secretsFromSecrets,
+    pinnedImages,
+  ],
   durability: [durable, quorumAlertQueues, deadLetteredAndBounded, queuesRetained],
   cluster: [clusterReplicas, clusterVolumes, workloadResources, disruptionBudget, memoryAndDisk],
   consumers: [consumerHardening, pagingReplicas],
-  routing: [queuesBoundOrConsumed, bindingsReferenceExisting, alertsAlternateExchange, channelSeverities],
+  routing: [
+    queuesBoundOrConsumed,
+    bindingsReferenceExisting,
+    alertsAlternateExchange,
+    channelSeverities,
+  ],
 } satisfies Record<string, Rule[]>;
 
 export const RULES: readonly Rule[] = Object.values(GROUPS).flat();

@@ -11,7 +11,8 @@ export const leastPrivilege: ResourceValidationPolicy = {
   description:
     "Non-admin users get no `.*` configure, anchored patterns only; consumers cannot write to the alerts exchange; producers cannot read.",
   severity: "high",
-  remediationSteps: "Anchor every pattern (`^alerts\\.sms$`, not `alerts.sms`) and grant exactly the exchanges and queues the user uses.",
+  remediationSteps:
+    "Anchor every pattern (`^alerts\\.sms$`, not `alerts.sms`) and grant exactly the exchanges and queues the user uses.",
   configSchema: {
     properties: {
       adminUsers: schema.adminUsers,
@@ -23,12 +24,20 @@ export const leastPrivilege: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     if (args.type !== T.permissions) return;
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    const { user, vhost, permissions } = args.props as { user: string; vhost: string; permissions: Perms };
+    const { user, vhost, permissions } = args.props as {
+      user: string;
+      vhost: string;
+      permissions: Perms;
+    };
     if (c.adminUsers.includes(user)) return;
     const who = `user "${user}" in vhost "${vhost}"`;
-    if (matchesAnything(permissions.configure)) report(`${who} may configure everything (${JSON.stringify(permissions.configure)})`);
+    if (matchesAnything(permissions.configure))
+      report(`${who} may configure everything (${JSON.stringify(permissions.configure)})`);
     for (const kind of ["configure", "write", "read"] as const)
-      if (!isAnchored(permissions[kind])) report(`${who}: ${kind} pattern ${JSON.stringify(permissions[kind])} is not anchored (^...$)`);
+      if (!isAnchored(permissions[kind]))
+        report(
+          `${who}: ${kind} pattern ${JSON.stringify(permissions[kind])} is not anchored (^...$)`,
+        );
     if (user.startsWith(c.consumerUserPrefix) && matches(permissions.write, c.alertsExchange))
       report(`${who} is a consumer but may write to the alerts exchange "${c.alertsExchange}"`);
     if (c.producerUsers.includes(user) && permissions.read !== "^$")

@@ -8,7 +8,8 @@ export const noGuestUser: ResourceValidationPolicy = {
   name: "no-guest-user",
   description: "No `guest` user and no default credentials on the broker.",
   severity: "critical",
-  remediationSteps: "Remove the `guest` user and give every user a generated password (warren generates one when none is given).",
+  remediationSteps:
+    "Remove the `guest` user and give every user a generated password (warren generates one when none is given).",
   validateResource: (args, report) => {
     if (args.type !== T.user) return;
     const name = args.props.name as string | undefined;
@@ -20,7 +21,10 @@ export const noGuestUser: ResourceValidationPolicy = {
       password = undefined;
     }
     if (name === "guest") report(`user "guest" must not exist (default credentials)`);
-    else if (typeof password === "string" && (password === name || DEFAULT_PASSWORDS.has(password.toLowerCase())))
+    else if (
+      typeof password === "string" &&
+      (password === name || DEFAULT_PASSWORDS.has(password.toLowerCase()))
+    )
       report(`user "${name}" has a default or guessable password`);
   },
 };

@@ -16,15 +16,28 @@ export const pagingReplicas: StackValidationPolicy = {
     },
   },
   validateStack: (args, report) => {
-    const c = withDefaults(args.getConfig<{ channels: string[]; minReplicas: number }>(), { channels: ["sms", "phone"], minReplicas: 1 });
+    const c = withDefaults(args.getConfig<{ channels: string[]; minReplicas: number }>(), {
+      channels: ["sms", "phone"],
+      minReplicas: 1,
+    });
     const hpas = args.resources.filter((r) => r.type === T.hpa);
-    for (const d of args.resources.filter((r) => r.type === T.deployment && isConsumerWorkload(r.props))) {
+    for (const d of args.resources.filter(
+      (r) => r.type === T.deployment && isConsumerWorkload(r.props),
+    )) {
       const channel = d.props.metadata?.labels?.["warren.dev/channel"];
       if (!c.channels.includes(channel)) continue;
-      const hpa = hpas.find((h) => h.props.spec?.scaleTargetRef?.kind === "Deployment" && h.props.spec?.scaleTargetRef?.name === d.props.metadata?.name && h.props.metadata?.namespace === d.props.metadata?.namespace);
+      const hpa = hpas.find(
+        (h) =>
+          h.props.spec?.scaleTargetRef?.kind === "Deployment" &&
+          h.props.spec?.scaleTargetRef?.name === d.props.metadata?.name &&
+          h.props.metadata?.namespace === d.props.metadata?.namespace,
+      );
       const n = hpa ? (hpa.props.spec?.minReplicas ?? 1) : (d.props.spec?.replicas ?? 1);
       if (n < c.minReplicas)
-        report(`consumer of channel "${channel}" runs ${n} replica${n === 1 ? "" : "s"}; at least ${c.minReplicas} required`, d.urn);
+        report(
+          `consumer of channel "${channel}" runs ${n} replica${n === 1 ? "" : "s"}; at least ${c.minReplicas} required`,
+          d.urn,
+        );
     }
   },
 };

@@ -13,7 +13,8 @@ export const pinnedImages: ResourceValidationPolicy = {
     // schema accepts is never refused here, and the other way round.
     const check = (image: unknown, where: string) => {
       const why = typeof image === "string" && image !== "" ? imagePinIssue(image) : "is empty";
-      if (why) report(`${where} uses image ${JSON.stringify(image)}, which is not pinned: it ${why}`);
+      if (why)
+        report(`${where} uses image ${JSON.stringify(image)}, which is not pinned: it ${why}`);
     };
     if (args.type === T.statefulSet || args.type === T.deployment)
       for (const c of containersOf(args.props)) check(c.image, `container "${c.name}"`);
@@ -26,7 +27,8 @@ export const pinnedImages: ResourceValidationPolicy = {
       } catch {
         image = undefined;
       }
-      if (typeof image === "string" && !isImageId(image)) check(image, `container "${args.props.name}"`);
+      if (typeof image === "string" && !isImageId(image))
+        check(image, `container "${args.props.name}"`);
     }
     if (args.type === T.remoteImage) check(args.props.name, "remote image");
   },

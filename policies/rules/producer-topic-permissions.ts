@@ -6,9 +6,11 @@ import { T } from "../lib/resources";
 
 export const producerTopicPermissions: StackValidationPolicy = {
   name: "topic-permissions-for-producers",
-  description: "Producers that write to a topic exchange have topic permissions limiting their routing keys on it.",
+  description:
+    "Producers that write to a topic exchange have topic permissions limiting their routing keys on it.",
   severity: "high",
-  remediationSteps: "Add topicPermissions for the producer on the exchange, with a write pattern of the valid routing keys.",
+  remediationSteps:
+    "Add topicPermissions for the producer on the exchange, with a write pattern of the valid routing keys.",
   configSchema: { properties: { producerUsers: schema.producerUsers } },
   validateStack: (args, report) => {
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
@@ -18,12 +20,23 @@ export const producerTopicPermissions: StackValidationPolicy = {
     const limited = new Set(
       args.resources
         .filter((r) => r.type === T.topicPermissions)
-        .flatMap((r) => (r.props.permissions as { exchange: string }[]).map((p) => `${r.props.user}@${r.props.vhost}/${p.exchange}`)),
+        .flatMap((r) =>
+          (r.props.permissions as { exchange: string }[]).map(
+            (p) => `${r.props.user}@${r.props.vhost}/${p.exchange}`,
+          ),
+        ),
     );
-    for (const p of args.resources.filter((r) => r.type === T.permissions && c.producerUsers.includes(r.props.user))) {
-      for (const x of topicExchanges.filter((x) => x.vhost === p.props.vhost && matches(p.props.permissions.write, x.name)))
+    for (const p of args.resources.filter(
+      (r) => r.type === T.permissions && c.producerUsers.includes(r.props.user),
+    )) {
+      for (const x of topicExchanges.filter(
+        (x) => x.vhost === p.props.vhost && matches(p.props.permissions.write, x.name),
+      ))
         if (!limited.has(`${p.props.user}@${x.vhost}/${x.name}`))
-          report(`producer "${p.props.user}" may write to topic exchange "${x.name}" in vhost "${x.vhost}" without topic permissions`, p.urn);
+          report(
+            `producer "${p.props.user}" may write to topic exchange "${x.name}" in vhost "${x.vhost}" without topic permissions`,
+            p.urn,
+          );
     }
   },
 };

@@ -6,16 +6,30 @@ import { T } from "../lib/resources";
 
 export const queuesBoundOrConsumed: StackValidationPolicy = {
   name: "queues-bound-or-consumed",
-  description: "Every queue is the destination of a binding, or a non-admin user may read it by name.",
+  description:
+    "Every queue is the destination of a binding, or a non-admin user may read it by name.",
   severity: "medium",
   remediationSteps: "Bind the queue, grant its consumer read access, or remove it.",
   validateStack: (args, report) => {
-    const bound = new Set(args.resources.filter((r) => r.type === T.binding && (r.props.destinationType ?? "queue") === "queue").map((r) => `${r.props.vhost}/${r.props.destination}`));
+    const bound = new Set(
+      args.resources
+        .filter((r) => r.type === T.binding && (r.props.destinationType ?? "queue") === "queue")
+        .map((r) => `${r.props.vhost}/${r.props.destination}`),
+    );
     const readers = args.resources.filter((r) => r.type === T.permissions);
     for (const q of args.resources.filter((r) => r.type === T.queue)) {
       const id = `${q.props.vhost}/${q.props.name}`;
-      const read = readers.some((p) => p.props.vhost === q.props.vhost && p.props.permissions?.read !== "^$" && matches(p.props.permissions?.read ?? "", q.props.name));
-      if (!bound.has(id) && !read) report(`queue "${q.props.name}" in vhost "${q.props.vhost}" is neither bound nor readable by any consumer`, q.urn);
+      const read = readers.some(
+        (p) =>
+          p.props.vhost === q.props.vhost &&
+          p.props.permissions?.read !== "^$" &&
+          matches(p.props.permissions?.read ?? "", q.props.name),
+      );
+      if (!bound.has(id) && !read)
+        report(
+          `queue "${q.props.name}" in vhost "${q.props.vhost}" is neither bound nor readable by any consumer`,
+          q.urn,
+        );
     }
   },
 };

@@ -7,13 +7,17 @@ import { T } from "../lib/resources";
 
 export const queuesRetained: ResourceValidationPolicy = {
   name: "queues-retained-in-prod",
-  description: "Queues are protected or retained on delete, so a config change cannot drop their messages.",
+  description:
+    "Queues are protected or retained on delete, so a config change cannot drop their messages.",
   severity: "high",
-  remediationSteps: "Manage queues with warren:rabbitmq:Topology (retains them in prod) or set `protect: true`.",
+  remediationSteps:
+    "Manage queues with warren:rabbitmq:Topology (retains them in prod) or set `protect: true`.",
   validateResource: (args, report) => {
     if (args.type !== T.queue) return;
     const parent = args.opts.parent ?? "";
     if (!args.opts.protect && !parent.includes(`::${T.topology}::`))
-      report(`queue "${args.props.name}" in vhost "${args.props.vhost}" is neither protected nor retained on delete`);
+      report(
+        `queue "${args.props.name}" in vhost "${args.props.vhost}" is neither protected nor retained on delete`,
+      );
   },
 };

@@ -8,28 +8,44 @@ const CREDENTIALS_IN_URL = /amqps?:\/\/[^:/@\s]+:[^@\s]+@/;
 
 export const secretsFromSecrets: ResourceValidationPolicy = {
   name: "secrets-from-secret-store",
-  description: "The Erlang cookie and passwords come from Secrets (secretKeyRef or mounted files), never from literal values.",
+  description:
+    "The Erlang cookie and passwords come from Secrets (secretKeyRef or mounted files), never from literal values.",
   severity: "critical",
-  remediationSteps: "Use env valueFrom.secretKeyRef or a mounted Secret file (`*_FILE` variables); keep ConfigMaps free of credentials.",
+  remediationSteps:
+    "Use env valueFrom.secretKeyRef or a mounted Secret file (`*_FILE` variables); keep ConfigMaps free of credentials.",
   validateResource: (args, report) => {
     if (args.type === T.statefulSet || args.type === T.deployment) {
       for (const c of containersOf(args.props))
         for (const e of (c.env ?? []) as { name: string; value?: string }[])
           // `<NAME>_FILE` holds the path of a mounted secret, not the secret.
-          if (e.value !== undefined && ((SECRET_NAME.test(e.name) && !e.name.endsWith("_FILE")) || CREDENTIALS_IN_URL.test(e.value)))
-            report(`container "${c.name}" sets ${e.name} to a literal value; take it from a Secret`);
+          if (
+            e.value !== undefined &&
+            ((SECRET_NAME.test(e.name) && !e.name.endsWith("_FILE")) ||
+              CREDENTIALS_IN_URL.test(e.value))
+          )
+            report(
+              `container "${c.name}" sets ${e.name} to a literal value; take it from a Secret`,
+            );
     }
     if (args.type === T.configMap) {
       for (const [key, value] of Object.entries((args.props.data ?? {}) as Record<string, string>))
-        if (/cookie/i.test(key) || /^\s*default_pass\s*=/m.test(value) || CREDENTIALS_IN_URL.test(value))
-          report(`configmap "${args.props.metadata?.name ?? args.name}" holds credentials in "${key}"; use a Secret`);
+        if (
+          /cookie/i.test(key) ||
+          /^\s*default_pass\s*=/m.test(value) ||
+          CREDENTIALS_IN_URL.test(value)
+        )
+          report(
+            `configmap "${args.props.metadata?.name ?? args.name}" holds credentials in "${key}"; use a Secret`,
+          );
     }
     if (args.type === T.container) {
       for (const e of (args.props.envs ?? []) as string[]) {
         const [name, ...rest] = e.split("=");
         const value = rest.join("=");
         if ((SECRET_NAME.test(name) && !name.endsWith("_FILE")) || CREDENTIALS_IN_URL.test(value))
-          report(`container "${args.props.name}" sets ${name} in its environment; mount it as a file instead`);
+          report(
+            `container "${args.props.name}" sets ${name} in its environment; mount it as a file instead`,
+          );
       }
     }
   },

@@ -11,10 +11,17 @@ export const workloadResources: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     if (args.type !== T.statefulSet && args.type !== T.deployment) return;
     if (!isRabbitWorkload(args.props) && !isConsumerWorkload(args.props)) return;
-    for (const c of (podSpec(args.props)?.containers ?? []) as { name: string; resources?: Record<string, Record<string, string>> }[]) {
-      const missing = ["requests", "limits"].flatMap((k) => ["cpu", "memory"].filter((r) => !c.resources?.[k]?.[r]).map((r) => `${k}.${r}`));
-      if (missing.length) report(`container "${c.name}" of "${args.props.metadata?.name ?? args.name}" has no ${missing.join(", ")}`);
+    for (const c of (podSpec(args.props)?.containers ?? []) as {
+      name: string;
+      resources?: Record<string, Record<string, string>>;
+    }[]) {
+      const missing = ["requests", "limits"].flatMap((k) =>
+        ["cpu", "memory"].filter((r) => !c.resources?.[k]?.[r]).map((r) => `${k}.${r}`),
+      );
+      if (missing.length)
+        report(
+          `container "${c.name}" of "${args.props.metadata?.name ?? args.name}" has no ${missing.join(", ")}`,
+        );
     }
   },
 };
-

@@ -19,9 +19,18 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   "components/topology": ["components/core"],
   "components/cluster": ["components/core"],
   "components/alerting": ["components/core", "components/topology"],
-  "components/config": ["components/core", "components/topology", "components/cluster", "components/alerting"],
+  "components/config": [
+    "components/core",
+    "components/topology",
+    "components/cluster",
+    "components/alerting",
+  ],
   "components/runtimes/docker": ["components/core", "components/cluster", "components/alerting"],
-  "components/runtimes/kubernetes": ["components/core", "components/cluster", "components/alerting"],
+  "components/runtimes/kubernetes": [
+    "components/core",
+    "components/cluster",
+    "components/alerting",
+  ],
   "components/platform": [
     "components/core",
     "components/topology",
@@ -53,7 +62,11 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
 export function layerOf(module: string, layers = LAYERS): string | undefined {
   let best: string | undefined;
   for (const layer of Object.keys(layers))
-    if ((module === layer || module.startsWith(`${layer}/`)) && (!best || layer.length > best.length)) best = layer;
+    if (
+      (module === layer || module.startsWith(`${layer}/`)) &&
+      (!best || layer.length > best.length)
+    )
+      best = layer;
   return best;
 }
 
@@ -139,13 +152,24 @@ export function sourceFiles(root: string, entries: readonly string[]): string[] 
       if (rel.endsWith(".ts") && !rel.endsWith(".d.ts")) out.push(rel);
       return;
     }
-    for (const e of fs.readdirSync(abs)) if (e !== "node_modules" && e !== "dist") walk(path.join(rel, e));
+    for (const e of fs.readdirSync(abs))
+      if (e !== "node_modules" && e !== "dist") walk(path.join(rel, e));
   };
   entries.forEach(walk);
   return out.sort();
 }
 
-export const CHECKED = ["index.ts", "components", "review", "cli", "policies", "apps", "tests", "bench", "scripts"];
+export const CHECKED = [
+  "index.ts",
+  "components",
+  "review",
+  "cli",
+  "policies",
+  "apps",
+  "tests",
+  "bench",
+  "scripts",
+];
 
 function main(): number {
   const root = path.resolve(__dirname, "..", "..", "..");
@@ -155,7 +179,9 @@ function main(): number {
     ...importCycles(graph).map((c) => `import cycle: ${[...c, c[0]].join(" -> ")}`),
   ];
   for (const p of problems) console.error(`layers: ${p}`);
-  console.error(`layers: ${graph.size} modules, ${problems.length} problem${problems.length === 1 ? "" : "s"}`);
+  console.error(
+    `layers: ${graph.size} modules, ${problems.length} problem${problems.length === 1 ? "" : "s"}`,
+  );
   return problems.length ? 1 : 0;
 }
 

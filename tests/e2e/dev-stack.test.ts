@@ -10,8 +10,21 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { AlertProducer } from "../../apps/producer/src/producer";
-import { CHANNELS, DevStack, SEVERITIES, cleanupDocker, docker, prepareDocker } from "../support/devstack";
-import { type CaseResult, FAULT_CASES, formatTable, problems, runCase } from "../support/fault-matrix";
+import {
+  CHANNELS,
+  DevStack,
+  SEVERITIES,
+  cleanupDocker,
+  docker,
+  prepareDocker,
+} from "../support/devstack";
+import {
+  type CaseResult,
+  FAULT_CASES,
+  formatTable,
+  problems,
+  runCase,
+} from "../support/fault-matrix";
 import type { TestProject } from "../support/engine";
 import { PROJECT_DIR } from "../support/program";
 import { sleep, until } from "../support/wait";
@@ -46,17 +59,34 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
     const r = await stack.up();
     t.diagnostic(`up in ${Math.round((performance.now() - t0) / 1000)} s`);
     dev = DevStack.attach(NETWORK, project, stack, r.outputs, config, managementPort);
-    assert.deepEqual(await dev.runningNodes(), [1, 2, 3].map((i) => `rabbit@${NETWORK}-rabbit-${i}`));
+    assert.deepEqual(
+      await dev.runningNodes(),
+      [1, 2, 3].map((i) => `rabbit@${NETWORK}-rabbit-${i}`),
+    );
     for (const i of [1, 2, 3]) {
       const node = `rabbit@${NETWORK}-rabbit-${i}`;
-      assert.match(docker("exec", `${NETWORK}-rabbit-${i}`, "ls", "/data/rabbitmq/mnesia"), new RegExp(`^${node}$`, "m"));
-      assert.match(docker("exec", `${NETWORK}-rabbit-${i}`, "ls", "/data/rabbitmq/log"), new RegExp(`^${node}\\.log$`, "m"));
-      const mounts = JSON.parse(docker("inspect", "--format", "{{json .Mounts}}", `${NETWORK}-rabbit-${i}`)) as { Name: string; Destination: string }[];
+      assert.match(
+        docker("exec", `${NETWORK}-rabbit-${i}`, "ls", "/data/rabbitmq/mnesia"),
+        new RegExp(`^${node}$`, "m"),
+      );
+      assert.match(
+        docker("exec", `${NETWORK}-rabbit-${i}`, "ls", "/data/rabbitmq/log"),
+        new RegExp(`^${node}\\.log$`, "m"),
+      );
+      const mounts = JSON.parse(
+        docker("inspect", "--format", "{{json .Mounts}}", `${NETWORK}-rabbit-${i}`),
+      ) as { Name: string; Destination: string }[];
       // (The image's own anonymous volume for the rabbitmq user's home is not one of ours.)
-      assert.deepEqual(mounts.filter((m) => m.Destination.startsWith("/data/")).map((m) => `${m.Name}:${m.Destination}`).sort(), [
-        `${NETWORK}-rabbit-${i}-data:/data/rabbitmq/mnesia`,
-        `${NETWORK}-rabbit-${i}-logs:/data/rabbitmq/log`,
-      ]);
+      assert.deepEqual(
+        mounts
+          .filter((m) => m.Destination.startsWith("/data/"))
+          .map((m) => `${m.Name}:${m.Destination}`)
+          .sort(),
+        [
+          `${NETWORK}-rabbit-${i}-data:/data/rabbitmq/mnesia`,
+          `${NETWORK}-rabbit-${i}-logs:/data/rabbitmq/log`,
+        ],
+      );
     }
     // Producers are given every node.
     assert.equal((r.outputs.amqpEndpoints.value as string[]).length, 3);
@@ -75,21 +105,54 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
 
   it("delivers every severity x channel to the sinks exactly as warren routes says", async () => {
     const routes = dev.routesOf();
-    const alerts = SEVERITIES.flatMap((s) => ["all", ...CHANNELS].map((c) => ({ id: `m-${s}-${c}`, key: `${s}.${c}`, channel: c, severity: s })));
+    const alerts = SEVERITIES.flatMap((s) =>
+      ["all", ...CHANNELS].map((c) => ({
+        id: `m-${s}-${c}`,
+        key: `${s}.${c}`,
+        channel: c,
+        severity: s,
+      })),
+    );
     const producer = new AlertProducer({ urls: dev.amqpUrls() });
     try {
       for (const a of alerts)
-        await producer.publish({ id: a.id, severity: a.severity, title: `e2e ${a.id}`, source: "e2e", labels: { test: "e2e" } }, { channel: a.channel === "all" ? undefined : a.channel });
+        await producer.publish(
+          {
+            id: a.id,
+            severity: a.severity,
+            title: `e2e ${a.id}`,
+            source: "e2e",
+            labels: { test: "e2e" },
+          },
+          { channel: a.channel === "all" ? undefined : a.channel },
+        );
     } finally {
       await producer.close();
     }
     const want: Record<string, string[]> = Object.fromEntries(CHANNELS.map((c) => [c, []]));
     for (const a of alerts) for (const c of routes(a.key)) want[c].push(a.id);
-    const has = (got: Record<string, { id: string }[]>) => Object.entries(want).every(([c, ids]) => ids.every((id) => (got[c] ?? []).some((d) => d.id === id)));
-    await until("every alert to be delivered", async () => has(await dev.sink.deliveries()), 120_000, 500, { tolerateErrors: true });
+    const has = (got: Record<string, { id: string }[]>) =>
+      Object.entries(want).every(([c, ids]) =>
+        ids.every((id) => (got[c] ?? []).some((d) => d.id === id)),
+      );
+    await until(
+      "every alert to be delivered",
+      async () => has(await dev.sink.deliveries()),
+      120_000,
+      500,
+      { tolerateErrors: true },
+    );
     await sleep(2000); // anything extra would have arrived by now
     const got = await dev.sink.deliveries();
-    for (const c of CHANNELS) assert.deepEqual((got[c] ?? []).map((d) => d.id).filter((id) => id.startsWith("m-")).sort(), [...want[c]].sort(), c);
+    for (const c of CHANNELS)
+      assert.deepEqual(
+        (got[c] ?? [])
+          .map((d) => d.id)
+          .filter((id) => id.startsWith("m-"))
+          .sort(),
+        [...want[c]].sort(),
+        c,
+      );
   });
 
   FAULT_CASES.forEach((c, i) => {
@@ -97,7 +160,8 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
       const r = await runCase(dev, c, 1, i + 1, { alerts: 1000, rate: 100 });
       results.push(r);
       t.diagnostic(formatTable([r]));
-      for (const [ch, [want, got, dups]] of Object.entries(r.channels)) t.diagnostic(`${ch}: ${got}/${want} delivered, ${dups} duplicates`);
+      for (const [ch, [want, got, dups]] of Object.entries(r.channels))
+        t.diagnostic(`${ch}: ${got}/${want} delivered, ${dups} duplicates`);
       for (const n of r.notes) t.diagnostic(n);
       assert.deepEqual(problems(r), []);
       assert.ok(r.expected > 1000, "the stream routed to the channels");
@@ -109,7 +173,9 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
   });
 
   it("previews exactly a new dispatcher replica, and applies it", async () => {
-    const consumers = structuredClone(config["warren:consumers"]) as { channels: Record<string, { replicas?: number }> };
+    const consumers = structuredClone(config["warren:consumers"]) as {
+      channels: Record<string, { replicas?: number }>;
+    };
     consumers.channels.wecom.replicas = 2;
     config = { ...config, "warren:consumers": consumers };
     await project.setConfig(stack, config);
@@ -118,16 +184,23 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
       onEvent: (e) => {
         const m = e.resourcePreEvent?.metadata;
         if (m && m.op === "create") creates.push(`${m.type} ${m.urn.split("::").pop()}`);
-        if (m && !["same", "create"].includes(m.op) && !m.type.startsWith("pulumi:")) creates.push(`${m.op}! ${m.urn}`);
+        if (m && !["same", "create"].includes(m.op) && !m.type.startsWith("pulumi:"))
+          creates.push(`${m.op}! ${m.urn}`);
       },
     });
     assert.deepEqual(creates, ["docker:index/container:Container dispatcher-wecom-2"]);
     await stack.up();
-    assert.match(docker("ps", "--format", "{{.Names}}", "--filter", `name=${NETWORK}-dispatcher-wecom-2`), new RegExp(`${NETWORK}-dispatcher-wecom-2`));
+    assert.match(
+      docker("ps", "--format", "{{.Names}}", "--filter", `name=${NETWORK}-dispatcher-wecom-2`),
+      new RegExp(`${NETWORK}-dispatcher-wecom-2`),
+    );
   });
 
   it("passes the policy pack's dev rules", async () => {
-    const r = await stack.preview({ policyPacks: [path.join(PROJECT_DIR, "policies")], policyPackConfigs: [path.join(PROJECT_DIR, "policies", "dev.json")] });
+    const r = await stack.preview({
+      policyPacks: [path.join(PROJECT_DIR, "policies")],
+      policyPackConfigs: [path.join(PROJECT_DIR, "policies", "dev.json")],
+    });
     assert.doesNotMatch(r.stdout, /\[mandatory\]/);
   });
 

@@ -19,7 +19,12 @@ import {
   renderConfigFiles,
   renderDefinitions,
 } from "../../components/cluster";
-import { DEV_DOCKER, FIXTURE_ADMIN, PROD_KUBERNETES, type FixtureStack } from "../fixtures/cluster/stacks";
+import {
+  DEV_DOCKER,
+  FIXTURE_ADMIN,
+  PROD_KUBERNETES,
+  type FixtureStack,
+} from "../fixtures/cluster/stacks";
 
 const PLUGINS_DIR = "/usr/lib/rabbitmq/lib/rabbitmq_server-3.10.8/plugins";
 
@@ -69,7 +74,8 @@ function withDependencies(plugins: readonly string[]): string[] {
     if (found.has(app) || !dir) return;
     found.set(app, dir);
     const appFile = fs.readFileSync(path.join(PLUGINS_DIR, dir, "ebin", `${app}.app`), "utf8");
-    for (const dep of /\{applications,\s*\[([^\]]*)\]/.exec(appFile)?.[1].split(",") ?? []) visit(dep.trim());
+    for (const dep of /\{applications,\s*\[([^\]]*)\]/.exec(appFile)?.[1].split(",") ?? [])
+      visit(dep.trim());
   };
   for (const p of ["rabbit", ...plugins]) visit(p);
   return [...found.values()];
@@ -78,18 +84,33 @@ function withDependencies(plugins: readonly string[]): string[] {
 function schemasFor(plugins: readonly string[]): string[] {
   return withDependencies(plugins).flatMap((dir) => {
     const schemaDir = path.join(PLUGINS_DIR, dir, "priv", "schema");
-    return fs.existsSync(schemaDir) ? fs.readdirSync(schemaDir).map((f) => path.join(schemaDir, f)) : [];
+    return fs.existsSync(schemaDir)
+      ? fs.readdirSync(schemaDir).map((f) => path.join(schemaDir, f))
+      : [];
   });
 }
 
 /** Exit code and the marked lines of MAP_CONFIG. */
-function mapConfig(conf: string, plugins: readonly string[]): { code: number | null; lines: string[] } {
+function mapConfig(
+  conf: string,
+  plugins: readonly string[],
+): { code: number | null; lines: string[] } {
   const r = spawnSync("erl", ["-noshell", "-noinput", "-eval", MAP_CONFIG], {
-    env: { PATH: process.env.PATH, HOME: os.tmpdir(), PLUGINS_DIR, SCHEMAS: schemasFor(plugins).join(":"), CONF: conf, KEYS: KEYS.join(",") },
+    env: {
+      PATH: process.env.PATH,
+      HOME: os.tmpdir(),
+      PLUGINS_DIR,
+      SCHEMAS: schemasFor(plugins).join(":"),
+      CONF: conf,
+      KEYS: KEYS.join(","),
+    },
     encoding: "utf8",
     timeout: 60_000,
   });
-  const lines = r.stdout.split("\n").filter((l) => l.startsWith("=> ")).map((l) => l.slice(3));
+  const lines = r.stdout
+    .split("\n")
+    .filter((l) => l.startsWith("=> "))
+    .map((l) => l.slice(3));
   return { code: r.status, lines };
 }
 
@@ -110,16 +131,25 @@ describe("RabbitMQ 3.10.8 accepts the rendered node files", () => {
     const configDir = path.join(dir, stack.name);
     fs.mkdirSync(configDir, { recursive: true });
     const spec = clusterSchema.parse(stack.config);
-    const admin = { username: FIXTURE_ADMIN.username, passwordHash: hashPassword(FIXTURE_ADMIN.password, FIXTURE_ADMIN.salt) };
+    const admin = {
+      username: FIXTURE_ADMIN.username,
+      passwordHash: hashPassword(FIXTURE_ADMIN.password, FIXTURE_ADMIN.salt),
+    };
     // load_definitions must name a readable file, so the definitions go there too.
-    for (const f of [...renderConfigFiles(spec, stack.runtime, { configDir }), renderDefinitions(admin, { configDir })])
+    for (const f of [
+      ...renderConfigFiles(spec, stack.runtime, { configDir }),
+      renderDefinitions(admin, { configDir }),
+    ])
       fs.writeFileSync(f.path, f.content, { mode: f.mode });
     return configDir;
   }
 
   it("parses the Kubernetes rabbitmq.conf into k8s peer discovery by hostname and the limits", () => {
     const configDir = write(PROD_KUBERNETES);
-    const plugins = enabledPlugins(clusterSchema.parse(PROD_KUBERNETES.config), PROD_KUBERNETES.runtime);
+    const plugins = enabledPlugins(
+      clusterSchema.parse(PROD_KUBERNETES.config),
+      PROD_KUBERNETES.runtime,
+    );
     assert.deepEqual(mapConfig(path.join(configDir, "rabbitmq.conf"), plugins), {
       code: 0,
       lines: [
@@ -169,19 +199,32 @@ describe("RabbitMQ 3.10.8 accepts the rendered node files", () => {
   it("would refuse a key of a plugin that is not enabled, so the check above means something", () => {
     const configDir = write(DEV_DOCKER);
     const conf = path.join(dir, "with-k8s-key.conf");
-    fs.writeFileSync(conf, fs.readFileSync(path.join(configDir, "rabbitmq.conf"), "utf8") + "cluster_formation.k8s.host = kubernetes.default\n");
-    const r = mapConfig(conf, enabledPlugins(clusterSchema.parse(DEV_DOCKER.config), DEV_DOCKER.runtime));
+    fs.writeFileSync(
+      conf,
+      fs.readFileSync(path.join(configDir, "rabbitmq.conf"), "utf8") +
+        "cluster_formation.k8s.host = kubernetes.default\n",
+    );
+    const r = mapConfig(
+      conf,
+      enabledPlugins(clusterSchema.parse(DEV_DOCKER.config), DEV_DOCKER.runtime),
+    );
     assert.equal(r.code, 1);
-    assert.deepEqual(r.lines, ['error in transform_datatypes: [{error,{unknown_variable,"cluster_formation.k8s.host"}}]']);
+    assert.deepEqual(r.lines, [
+      'error in transform_datatypes: [{error,{unknown_variable,"cluster_formation.k8s.host"}}]',
+    ]);
   });
 
   it("reads enabled_plugins as one Erlang list of atoms", () => {
     for (const stack of [DEV_DOCKER, PROD_KUBERNETES]) {
       const file = path.join(write(stack), "enabled_plugins");
-      const out = execFileSync("erl", ["-noshell", "-noinput", "-eval", `io:format("~p~n", [file:consult("${file}")]), halt().`], {
-        encoding: "utf8",
-        env: { PATH: process.env.PATH, HOME: os.tmpdir() },
-      });
+      const out = execFileSync(
+        "erl",
+        ["-noshell", "-noinput", "-eval", `io:format("~p~n", [file:consult("${file}")]), halt().`],
+        {
+          encoding: "utf8",
+          env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+        },
+      );
       const expected = enabledPlugins(clusterSchema.parse(stack.config), stack.runtime);
       assert.equal(out.replace(/\s+/g, ""), `{ok,[[${expected.join(",")}]]}`, stack.name);
     }
@@ -191,9 +234,24 @@ describe("RabbitMQ 3.10.8 accepts the rendered node files", () => {
     const file = path.join(write(PROD_KUBERNETES), "rabbitmq-env.conf");
     const out = execFileSync(
       "sh",
-      ["-c", '. "$1" && printf "%s\\n" "$NODENAME" "$USE_LONGNAME" "$MNESIA_BASE" "$LOG_BASE" "$DIST_PORT"', "sh", file],
+      [
+        "-c",
+        '. "$1" && printf "%s\\n" "$NODENAME" "$USE_LONGNAME" "$MNESIA_BASE" "$LOG_BASE" "$DIST_PORT"',
+        "sh",
+        file,
+      ],
       { encoding: "utf8", env: { PATH: process.env.PATH, HOSTNAME: "warren-2" } },
     );
-    assert.equal(out, ["rabbit@warren-2.warren-nodes.rabbitmq", "true", "/data/rabbitmq/mnesia", "/data/rabbitmq/log", "25672", ""].join("\n"));
+    assert.equal(
+      out,
+      [
+        "rabbit@warren-2.warren-nodes.rabbitmq",
+        "true",
+        "/data/rabbitmq/mnesia",
+        "/data/rabbitmq/log",
+        "25672",
+        "",
+      ].join("\n"),
+    );
   });
 });

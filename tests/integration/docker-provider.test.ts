@@ -69,7 +69,11 @@ interface Run {
   stderr: string;
 }
 
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Run {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Run {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 << 20, ...opts });
   if (r.error) throw r.error;
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
@@ -77,7 +81,10 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 
 /** Runs a setup script; its progress goes to the test's stderr. */
 function setup(script: string, args: string[]): string {
-  const r = spawnSync("bash", [path.join(PROJECT_DIR, script), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const r = spawnSync("bash", [path.join(PROJECT_DIR, script), ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   assert.equal(r.status, 0, `${script} ${args.join(" ")} failed`);
   return r.stdout;
 }
@@ -97,7 +104,11 @@ function exists(kind: "container" | "network" | "volume" | "image", name: string
 }
 
 /** GET a management API path on 127.0.0.1 with basic auth. */
-async function mgmt(port: number, p: string, password: string): Promise<{ status: number; body: unknown }> {
+async function mgmt(
+  port: number,
+  p: string,
+  password: string,
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, {
     headers: { authorization: "Basic " + Buffer.from(`${ADMIN}:${password}`).toString("base64") },
   });
@@ -120,9 +131,15 @@ describe("the docker provider under the real engine", () => {
   let dir = "";
   let env: NodeJS.ProcessEnv = {};
   let created = false;
-  let outputs: { containerName: string; networkName: string; volumeName: string; ports: { internal: number; external: number; ip: string }[] };
+  let outputs: {
+    containerName: string;
+    networkName: string;
+    volumeName: string;
+    ports: { internal: number; external: number; ip: string }[];
+  };
 
-  const pulumi = (args: string[], timeout = 300_000) => run("pulumi", [...args, "--non-interactive"], { cwd: dir, env, timeout });
+  const pulumi = (args: string[], timeout = 300_000) =>
+    run("pulumi", [...args, "--non-interactive"], { cwd: dir, env, timeout });
   const port = (internal: number) => outputs.ports.find((p) => p.internal === internal)!.external;
 
   before(
@@ -133,10 +150,17 @@ describe("the docker provider under the real engine", () => {
       fs.mkdirSync(path.join(dir, ".state"));
       // The project resolves @pulumi/* from this checkout's node_modules.
       fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"));
-      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: warren-docker-proof\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
+      fs.writeFileSync(
+        path.join(dir, "Pulumi.yaml"),
+        "name: warren-docker-proof\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+      );
       fs.writeFileSync(
         path.join(dir, "package.json"),
-        JSON.stringify({ name: "warren-docker-proof", private: true, dependencies: { "@pulumi/docker": "4.6.2", "@pulumi/pulumi": "3.248.0" } }),
+        JSON.stringify({
+          name: "warren-docker-proof",
+          private: true,
+          dependencies: { "@pulumi/docker": "4.6.2", "@pulumi/pulumi": "3.248.0" },
+        }),
       );
       fs.writeFileSync(path.join(dir, "index.js"), PROGRAM);
       env = {
@@ -147,7 +171,11 @@ describe("the docker provider under the real engine", () => {
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_HOME: path.join(dir, ".pulumi-home"),
       };
-      for (const args of [["stack", "init", "dev"], ["config", "set", "prefix", prefix], ["config", "set", "--secret", "adminPassword", password]]) {
+      for (const args of [
+        ["stack", "init", "dev"],
+        ["config", "set", "prefix", prefix],
+        ["config", "set", "--secret", "adminPassword", password],
+      ]) {
         const r = pulumi(args);
         assert.equal(r.code, 0, `pulumi ${args[0]}: ${r.stderr}`);
       }
@@ -158,7 +186,10 @@ describe("the docker provider under the real engine", () => {
   after(() => {
     if (created && dir) {
       const r = pulumi(["destroy", "--yes"]);
-      if (r.code !== 0) console.error(`docker-provider test: destroy failed, removing by name\n${r.stdout}\n${r.stderr}`);
+      if (r.code !== 0)
+        console.error(
+          `docker-provider test: destroy failed, removing by name\n${r.stdout}\n${r.stderr}`,
+        );
     }
     // Whatever destroy left (or an up that failed half-way): by the names this run chose.
     docker("rm", "-f", "-v", `${prefix}-broker`);
@@ -176,7 +207,13 @@ describe("the docker provider under the real engine", () => {
 
     type Container = {
       State: { Running: boolean; Health: { Status: string } };
-      Config: { Hostname: string; User: string; Env: string[]; Cmd: string[]; Healthcheck: { Test: string[] } };
+      Config: {
+        Hostname: string;
+        User: string;
+        Env: string[];
+        Cmd: string[];
+        Healthcheck: { Test: string[] };
+      };
       HostConfig: { PortBindings: Record<string, { HostIp: string; HostPort: string }[]> };
       Mounts: { Type: string; Name?: string; Destination: string }[];
       NetworkSettings: { Networks: Record<string, { Aliases: string[] | null }> };
@@ -188,14 +225,33 @@ describe("the docker provider under the real engine", () => {
     assert.equal(c.Config.User, "rabbitmq");
     assert.deepEqual(c.Config.Cmd, ["rabbitmq-server"]);
     assert.ok(c.Config.Env.includes("RABBITMQ_NODENAME=warren@broker"));
-    assert.deepEqual(c.Config.Healthcheck.Test, ["CMD", "rabbitmq-diagnostics", "-q", "check_port_connectivity"]);
+    assert.deepEqual(c.Config.Healthcheck.Test, [
+      "CMD",
+      "rabbitmq-diagnostics",
+      "-q",
+      "check_port_connectivity",
+    ]);
     // Published on loopback only.
     assert.deepEqual(Object.keys(c.HostConfig.PortBindings).sort(), ["15672/tcp", "5672/tcp"]);
-    for (const bindings of Object.values(c.HostConfig.PortBindings)) assert.deepEqual(bindings.map((b) => b.HostIp), ["127.0.0.1"]);
+    for (const bindings of Object.values(c.HostConfig.PortBindings))
+      assert.deepEqual(
+        bindings.map((b) => b.HostIp),
+        ["127.0.0.1"],
+      );
     const published = docker("port", outputs.containerName).stdout.trim().split("\n").sort();
-    assert.deepEqual(published, [`15672/tcp -> 127.0.0.1:${port(15672)}`, `5672/tcp -> 127.0.0.1:${port(5672)}`].sort());
+    assert.deepEqual(
+      published,
+      [`15672/tcp -> 127.0.0.1:${port(15672)}`, `5672/tcp -> 127.0.0.1:${port(5672)}`].sort(),
+    );
     // The data volume and the tmpfs mount.
-    assert.ok(c.Mounts.some((m) => m.Type === "volume" && m.Name === `${prefix}-data` && m.Destination === "/var/lib/rabbitmq"));
+    assert.ok(
+      c.Mounts.some(
+        (m) =>
+          m.Type === "volume" &&
+          m.Name === `${prefix}-data` &&
+          m.Destination === "/var/lib/rabbitmq",
+      ),
+    );
     assert.ok(c.Mounts.some((m) => m.Type === "tmpfs" && m.Destination === "/tmp"));
     // On its network, under its alias.
     assert.deepEqual(Object.keys(c.NetworkSettings.Networks), [`${prefix}-net`]);
@@ -203,7 +259,12 @@ describe("the docker provider under the real engine", () => {
     assert.equal(inspect<{ Driver: string }>("network", `${prefix}-net`).Driver, "bridge");
     assert.equal(inspect<{ Name: string }>("volume", `${prefix}-data`).Name, `${prefix}-data`);
     // The uploaded file, as the broker reads it.
-    const conf = docker("exec", outputs.containerName, "cat", "/etc/rabbitmq/conf.d/20-warren.conf");
+    const conf = docker(
+      "exec",
+      outputs.containerName,
+      "cat",
+      "/etc/rabbitmq/conf.d/20-warren.conf",
+    );
     assert.equal(conf.stdout, `default_user = ${ADMIN}\ndefault_pass = ${password}\n`);
   });
 
@@ -219,7 +280,12 @@ describe("the docker provider under the real engine", () => {
     const other = Object.values(os.networkInterfaces())
       .flat()
       .find((a) => a && a.family === "IPv4" && !a.internal);
-    if (other) assert.equal(await connects(other.address, port(15672)), false, `reachable on ${other.address}`);
+    if (other)
+      assert.equal(
+        await connects(other.address, port(15672)),
+        false,
+        `reachable on ${other.address}`,
+      );
   });
 
   it("previews no changes after up", () => {
@@ -233,13 +299,17 @@ describe("the docker provider under the real engine", () => {
     assert.ok(!state.includes(password), "the password is in the state in plaintext");
   });
 
-  it("destroys the container, the network and the volume, and keeps the image", { timeout: 300_000 }, () => {
-    const r = pulumi(["destroy", "--yes", "--skip-preview"]);
-    assert.equal(r.code, 0, `pulumi destroy failed:\n${r.stdout}\n${r.stderr}`);
-    created = false;
-    assert.equal(exists("container", `${prefix}-broker`), false);
-    assert.equal(exists("network", `${prefix}-net`), false);
-    assert.equal(exists("volume", `${prefix}-data`), false);
-    assert.equal(exists("image", IMAGE), true);
-  });
+  it(
+    "destroys the container, the network and the volume, and keeps the image",
+    { timeout: 300_000 },
+    () => {
+      const r = pulumi(["destroy", "--yes", "--skip-preview"]);
+      assert.equal(r.code, 0, `pulumi destroy failed:\n${r.stdout}\n${r.stderr}`);
+      created = false;
+      assert.equal(exists("container", `${prefix}-broker`), false);
+      assert.equal(exists("network", `${prefix}-net`), false);
+      assert.equal(exists("volume", `${prefix}-data`), false);
+      assert.equal(exists("image", IMAGE), true);
+    },
+  );
 });

@@ -29,7 +29,9 @@ describe("the policy pack under the real engine", { timeout: 10 * 60_000 }, () =
   });
 
   it("passes a dev stack with the dev rules", async () => {
-    const stack = await project.stack("policy-dev", base("dev"), { "warren:broker.password": broker.adminPassword });
+    const stack = await project.stack("policy-dev", base("dev"), {
+      "warren:broker.password": broker.adminPassword,
+    });
     const r = await stack.preview({ policyPacks: [pack], policyPackConfigs: [envConfig("dev")] });
     assert.match(r.stdout, /warren@v0\.1\.0/);
     assert.doesNotMatch(r.stdout, /mandatory|advisory/);
@@ -39,10 +41,17 @@ describe("the policy pack under the real engine", { timeout: 10 * 60_000 }, () =
     const config = {
       ...base("prod"),
       "warren:alerting": { queueType: "classic" },
-      "warren:topology": { users: [{ name: "ops", tags: ["administrator"] }], permissions: [{ user: "ops", vhost: "alerting", configure: ".*", write: ".*", read: ".*" }] },
+      "warren:topology": {
+        users: [{ name: "ops", tags: ["administrator"] }],
+        permissions: [{ user: "ops", vhost: "alerting", configure: ".*", write: ".*", read: ".*" }],
+      },
     };
-    const stack = await project.stack("policy-prod", config, { "warren:broker.password": broker.adminPassword });
-    const out = await refusal(() => stack.preview({ policyPacks: [pack], policyPackConfigs: [envConfig("prod")] }));
+    const stack = await project.stack("policy-prod", config, {
+      "warren:broker.password": broker.adminPassword,
+    });
+    const out = await refusal(() =>
+      stack.preview({ policyPacks: [pack], policyPackConfigs: [envConfig("prod")] }),
+    );
     for (const expected of [
       /\[mandatory\] \[severity: high\]\s+administrator-tag-admin-only/,
       /user "ops" has the administrator tag but is not one of the admin users \(none\)/,

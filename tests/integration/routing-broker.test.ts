@@ -548,12 +548,17 @@ async function applyTopology(broker: Broker, t: TopologySpec): Promise<void> {
     await conn.close();
   }
   // Policies reach exchanges asynchronously; publishing before that would miss the policy AE.
-  await until("the exchange policy to apply", async () => {
-    const xs = await broker.mgmtJson<Array<{ name: string; policy?: string }>>(
-      `/api/exchanges/${enc(VH)}`,
-    );
-    return xs.some((x) => x.name === "policy-guarded" && x.policy === "ae-for-policy-exchanges");
-  }, 10_000, 100);
+  await until(
+    "the exchange policy to apply",
+    async () => {
+      const xs = await broker.mgmtJson<Array<{ name: string; policy?: string }>>(
+        `/api/exchanges/${enc(VH)}`,
+      );
+      return xs.some((x) => x.name === "policy-guarded" && x.policy === "ae-for-policy-exchanges");
+    },
+    10_000,
+    100,
+  );
 }
 
 /** The AMQP reply code the broker closes the channel with when publishing to `exchange`. */

@@ -10,9 +10,15 @@ import { describe, it } from "node:test";
 import { toolchainBin, toolchainPath } from "../support/engine";
 import { PROJECT_DIR } from "../support/program";
 
-const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as {
+  dependencies: Record<string, string>;
+};
 const run = (cmd: string, args: string[]) =>
-  execFileSync(cmd, args, { encoding: "utf8", env: { ...process.env, PATH: toolchainPath(), PULUMI_SKIP_UPDATE_CHECK: "true" }, stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync(cmd, args, {
+    encoding: "utf8",
+    env: { ...process.env, PATH: toolchainPath(), PULUMI_SKIP_UPDATE_CHECK: "true" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 
 /** What scripts/toolchain.sh recorded about a build it made (empty when the binary came from elsewhere). */
 function stamp(name: string): Record<string, string[]> {
@@ -29,13 +35,21 @@ function stamp(name: string): Record<string, string[]> {
 
 describe("the toolchain: official Pulumi parts only", () => {
   it("holds exactly the CLI, the Node.js language host and the rabbitmq and docker providers", () => {
-    assert.deepEqual(fs.readdirSync(toolchainBin()).sort(), ["pulumi", "pulumi-language-nodejs", "pulumi-resource-docker", "pulumi-resource-rabbitmq"]);
+    assert.deepEqual(fs.readdirSync(toolchainBin()).sort(), [
+      "pulumi",
+      "pulumi-language-nodejs",
+      "pulumi-resource-docker",
+      "pulumi-resource-rabbitmq",
+    ]);
   });
 
   it("runs the CLI and language host at the SDK's version", () => {
     const want = `v${pkg.dependencies["@pulumi/pulumi"]}`;
     assert.equal(run("pulumi", ["version"]).trim(), want);
-    assert.equal(run(path.join(toolchainBin(), "pulumi-language-nodejs"), ["-version"]).trim(), want);
+    assert.equal(
+      run(path.join(toolchainBin(), "pulumi-language-nodejs"), ["-version"]).trim(),
+      want,
+    );
   });
 
   it("built each plugin it built from the official source archive, checked by sha256", () => {
@@ -43,29 +57,54 @@ describe("the toolchain: official Pulumi parts only", () => {
     const sums = fs.existsSync(manifest) ? fs.readFileSync(manifest, "utf8") : undefined;
     for (const [name, archives] of [
       ["pulumi-language-nodejs", ["pulumi-language-nodejs-v3.248.0.tar.gz"]],
-      ["pulumi-resource-rabbitmq", ["pulumi-rabbitmq-v3.3.8.tar.gz", "terraform-provider-rabbitmq-926b921.tar.gz"]],
-      ["pulumi-resource-docker", ["pulumi-docker-v4.6.2.tar.gz", "terraform-provider-docker-54685a5.tar.gz"]],
+      [
+        "pulumi-resource-rabbitmq",
+        ["pulumi-rabbitmq-v3.3.8.tar.gz", "terraform-provider-rabbitmq-926b921.tar.gz"],
+      ],
+      [
+        "pulumi-resource-docker",
+        ["pulumi-docker-v4.6.2.tar.gz", "terraform-provider-docker-54685a5.tar.gz"],
+      ],
     ] as const) {
       const s = stamp(name);
       if (!s.archive) continue; // installed the normal way (PATH or plugin cache), not built here
       assert.deepEqual(s.archive.map((a) => a.split(" ")[0]).sort(), [...archives].sort(), name);
-      if (sums) for (const a of s.archive) assert.ok(sums.includes(a.split(" ")[1]), `${name}: ${a} is not the MANIFEST.md sha256`);
+      if (sums)
+        for (const a of s.archive)
+          assert.ok(sums.includes(a.split(" ")[1]), `${name}: ${a} is not the MANIFEST.md sha256`);
     }
   });
 
-  for (const [name, sdk] of [["rabbitmq", "@pulumi/rabbitmq"], ["docker", "@pulumi/docker"]] as const) {
+  for (const [name, sdk] of [
+    ["rabbitmq", "@pulumi/rabbitmq"],
+    ["docker", "@pulumi/docker"],
+  ] as const) {
     it(`serves the ${name} schema at the version of ${sdk}, with every resource the SDK declares`, () => {
-      const schema = JSON.parse(run("pulumi", ["package", "get-schema", path.join(toolchainBin(), `pulumi-resource-${name}`)])) as {
+      const schema = JSON.parse(
+        run("pulumi", [
+          "package",
+          "get-schema",
+          path.join(toolchainBin(), `pulumi-resource-${name}`),
+        ]),
+      ) as {
         name: string;
         version: string;
         resources: Record<string, unknown>;
       };
       assert.equal(schema.name, name);
       assert.equal(schema.version, pkg.dependencies[sdk]);
-      const index = fs.readFileSync(path.join(PROJECT_DIR, "node_modules", ...sdk.split("/"), "index.js"), "utf8");
-      const tokens = [...index.matchAll(new RegExp(`case "(${name}:index/[A-Za-z]+:[A-Za-z]+)"`, "g"))].map((m) => m[1]);
+      const index = fs.readFileSync(
+        path.join(PROJECT_DIR, "node_modules", ...sdk.split("/"), "index.js"),
+        "utf8",
+      );
+      const tokens = [
+        ...index.matchAll(new RegExp(`case "(${name}:index/[A-Za-z]+:[A-Za-z]+)"`, "g")),
+      ].map((m) => m[1]);
       assert.ok(tokens.length > 3, `${sdk} declares resources`);
-      assert.deepEqual(tokens.filter((t) => !(t in schema.resources)), []);
+      assert.deepEqual(
+        tokens.filter((t) => !(t in schema.resources)),
+        [],
+      );
     });
   }
 });

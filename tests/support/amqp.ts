@@ -10,7 +10,11 @@ export async function publishConfirmed(
   const conn = await amqp.connect(url);
   try {
     const ch = await conn.createConfirmChannel();
-    for (const m of messages) ch.publish(exchange, m.routingKey, Buffer.from(m.body), { persistent: true, headers: m.headers });
+    for (const m of messages)
+      ch.publish(exchange, m.routingKey, Buffer.from(m.body), {
+        persistent: true,
+        headers: m.headers,
+      });
     await ch.waitForConfirms();
     await ch.close();
   } finally {
@@ -53,7 +57,10 @@ export async function refusal(action: () => Promise<unknown>): Promise<string> {
 }
 
 /** The reason the broker closes a channel while `f` uses it ("not refused" after 5 s). */
-export async function channelRefusal(url: string, f: (ch: amqp.ConfirmChannel) => Promise<unknown>): Promise<string> {
+export async function channelRefusal(
+  url: string,
+  f: (ch: amqp.ConfirmChannel) => Promise<unknown>,
+): Promise<string> {
   const conn = await amqp.connect(url);
   conn.on("error", () => {});
   try {
@@ -63,7 +70,10 @@ export async function channelRefusal(url: string, f: (ch: amqp.ConfirmChannel) =
       ch.on("close", () => resolve("closed without an error"));
     });
     f(ch).catch(() => {}); // the close reason is what counts
-    return await Promise.race([reason, new Promise<string>((r) => setTimeout(() => r("not refused"), 5000))]);
+    return await Promise.race([
+      reason,
+      new Promise<string>((r) => setTimeout(() => r("not refused"), 5000)),
+    ]);
   } finally {
     await conn.close().catch(() => {});
   }

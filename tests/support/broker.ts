@@ -114,7 +114,8 @@ function makeBroker(p: BrokerParts): Broker {
   let stopping: Promise<void> | undefined;
   return {
     ...managementApi(p.managementUrl, p.adminUser, p.adminPassword),
-    amqpUrl: (user = p.adminUser, pass = p.adminPassword, vhost = "/") => amqpUrl(p.amqpHostPort, user, pass, vhost),
+    amqpUrl: (user = p.adminUser, pass = p.adminPassword, vhost = "/") =>
+      amqpUrl(p.amqpHostPort, user, pass, vhost),
     managementUrl: p.managementUrl,
     adminUser: p.adminUser,
     adminPassword: p.adminPassword,
@@ -140,7 +141,9 @@ export interface RestartableBroker extends Broker {
 }
 
 /** A new private node whatever WARREN_TEST_BROKER says, e.g. for a test that restarts it. */
-export async function startRestartableBroker(opts: StartBrokerOptions = {}): Promise<RestartableBroker> {
+export async function startRestartableBroker(
+  opts: StartBrokerOptions = {},
+): Promise<RestartableBroker> {
   ensureRabbitInstalled();
   // The ports were free when picked, but another process may take one before the node binds it.
   for (let attempt = 1; ; attempt++) {
@@ -167,7 +170,9 @@ async function startPrivateNodeOnce(opts: StartBrokerOptions): Promise<Restartab
   const adminPassword = randomBytes(18).toString("base64url");
   const [amqp, management, distribution] = await group.ports(3);
   const ports: PrivatePorts = { amqp, management, distribution };
-  const node = group.addNode(nodeName, ports, (dir) => writePrivateNodeFiles(dir, nodeName, ports, adminUser, adminPassword));
+  const node = group.addNode(nodeName, ports, (dir) =>
+    writePrivateNodeFiles(dir, nodeName, ports, adminUser, adminPassword),
+  );
   const managementUrl = `http://127.0.0.1:${management}`;
   const api = managementApi(managementUrl, adminUser, adminPassword);
 
@@ -176,7 +181,9 @@ async function startPrivateNodeOnce(opts: StartBrokerOptions): Promise<Restartab
       await group.startAll(timeoutMs);
       await waitForManagement(api, () => node.running, timeoutMs);
     } catch (e) {
-      throw new Error(`RabbitMQ node ${nodeName} did not start: ${(e as Error).message}\n${group.logTails()}`);
+      throw new Error(
+        `RabbitMQ node ${nodeName} did not start: ${(e as Error).message}\n${group.logTails()}`,
+      );
     }
   };
   try {
@@ -199,7 +206,13 @@ async function startPrivateNodeOnce(opts: StartBrokerOptions): Promise<Restartab
 }
 
 /** The node's files and environment: loopback listeners, the admin as the only user, management. */
-function writePrivateNodeFiles(dir: string, nodeName: string, ports: PrivatePorts, adminUser: string, adminPassword: string) {
+function writePrivateNodeFiles(
+  dir: string,
+  nodeName: string,
+  ports: PrivatePorts,
+  adminUser: string,
+  adminPassword: string,
+) {
   for (const sub of ["mnesia", "log"]) fs.mkdirSync(path.join(dir, sub));
   fs.writeFileSync(path.join(dir, "enabled_plugins"), "[rabbitmq_management].\n");
   fs.writeFileSync(path.join(dir, "rabbitmq-env.conf"), "");
@@ -239,7 +252,11 @@ function writePrivateNodeFiles(dir: string, nodeName: string, ports: PrivatePort
 }
 
 /** Resolves once the management API answers the admin; fails at once if the node exits. */
-async function waitForManagement(api: ManagementApi, running: () => boolean, timeoutMs: number): Promise<void> {
+async function waitForManagement(
+  api: ManagementApi,
+  running: () => boolean,
+  timeoutMs: number,
+): Promise<void> {
   let last = "";
   const answers = async () => {
     if (!running()) throw new Error("rabbitmq-server exited");

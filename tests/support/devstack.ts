@@ -19,7 +19,11 @@ export const CHANNELS = ["wechat", "wecom", "dingtalk", "email", "sms", "phone"]
 export const VHOST = "alerting";
 
 export function sh(cmd: string, args: string[], timeoutMs = 120_000): string {
-  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs }).trim();
+  return execFileSync(cmd, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: timeoutMs,
+  }).trim();
 }
 export const docker = (...args: string[]) => sh("docker", args);
 
@@ -97,15 +101,31 @@ export class DevStack {
   ) {
     this.sink = new SinkClient(outputs.sinkUrl.value as string);
     this.nodes = [1, 2, 3].map((i) => `${network}-rabbit-${i}`);
-    this.auth = "Basic " + Buffer.from(`warren-admin:${outputs.adminPassword.value}`).toString("base64");
+    this.auth =
+      "Basic " + Buffer.from(`warren-admin:${outputs.adminPassword.value}`).toString("base64");
   }
 
   /** The dev stack's config with this run's network and ports, as a new stack (not yet up). */
-  static async create(network: string): Promise<{ project: TestProject; stack: Stack; config: Record<string, unknown>; managementPort: number }> {
+  static async create(
+    network: string,
+  ): Promise<{
+    project: TestProject;
+    stack: Stack;
+    config: Record<string, unknown>;
+    managementPort: number;
+  }> {
     const dev = readStackConfig({ file: path.join(PROJECT_DIR, "Pulumi.dev.yaml") });
     const managementPort = await freeRange(3);
     const sinkPort = await freeRange(1);
-    const config = { ...dev, "warren:docker": { network, managementPort, amqpPort: await freeRange(3), sink: { port: sinkPort } } };
+    const config = {
+      ...dev,
+      "warren:docker": {
+        network,
+        managementPort,
+        amqpPort: await freeRange(3),
+        sink: { port: sinkPort },
+      },
+    };
     const project = await testProject();
     const stack = await project.stack("e2e", config);
     return { project, stack, config, managementPort };
@@ -120,14 +140,23 @@ export class DevStack {
   }
 
   /** A handle on a stack that is up already (after `create` + `stack.up()`). */
-  static attach(network: string, project: TestProject, stack: Stack, outputs: OutputMap, config: Record<string, unknown>, managementPort: number): DevStack {
+  static attach(
+    network: string,
+    project: TestProject,
+    stack: Stack,
+    outputs: OutputMap,
+    config: Record<string, unknown>,
+    managementPort: number,
+  ): DevStack {
     return new DevStack(network, project, stack, outputs, config, managementPort);
   }
 
   /** AMQP URLs of every node for a user (default: the producer), from this machine. */
   amqpUrls(user = "alerts-producer"): string[] {
     const pass = (this.outputs.credentials.value as Record<string, string>)[user];
-    return (this.outputs.amqpEndpoints.value as string[]).map((e) => `amqp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${e}/${VHOST}`);
+    return (this.outputs.amqpEndpoints.value as string[]).map(
+      (e) => `amqp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${e}/${VHOST}`,
+    );
   }
 
   /** The channels an alert with this routing key reaches, as `warren routes` says. */
@@ -139,7 +168,9 @@ export class DevStack {
       if (!r) {
         r = table
           .route({ vhost: VHOST, exchange: "alerts", routingKey: key })
-          .filter((q) => q.startsWith("alerts.") && (CHANNELS as readonly string[]).includes(q.slice(7)))
+          .filter(
+            (q) => q.startsWith("alerts.") && (CHANNELS as readonly string[]).includes(q.slice(7)),
+          )
           .map((q) => q.slice(7));
         cache.set(key, r);
       }
@@ -154,11 +185,16 @@ export class DevStack {
       try {
         const r = await fetch(`http://127.0.0.1:${this.managementPort + i}${apiPath}`, {
           ...init,
-          headers: { authorization: this.auth, "content-type": "application/json", ...(init.headers ?? {}) },
+          headers: {
+            authorization: this.auth,
+            "content-type": "application/json",
+            ...(init.headers ?? {}),
+          },
           signal: AbortSignal.timeout(10_000),
         });
         if (r.status >= 500) throw new Error(`HTTP ${r.status} from node ${i + 1}`);
-        if (!r.ok) throw new Error(`${init.method ?? "GET"} ${apiPath}: HTTP ${r.status} ${await r.text()}`);
+        if (!r.ok)
+          throw new Error(`${init.method ?? "GET"} ${apiPath}: HTTP ${r.status} ${await r.text()}`);
         const text = await r.text();
         return (text ? JSON.parse(text) : undefined) as T;
       } catch (e) {
@@ -169,13 +205,20 @@ export class DevStack {
   }
 
   queues(): Promise<QueueInfo[]> {
-    return this.mgmt<QueueInfo[]>(`/api/queues/${VHOST}?columns=name,type,leader,members,online,messages,consumers`);
+    return this.mgmt<QueueInfo[]>(
+      `/api/queues/${VHOST}?columns=name,type,leader,members,online,messages,consumers`,
+    );
   }
 
   /** Erlang node names of the running cluster members. */
   async runningNodes(): Promise<string[]> {
-    const nodes = await this.mgmt<{ name: string; running: boolean }[]>("/api/nodes?columns=name,running");
-    return nodes.filter((n) => n.running).map((n) => n.name).sort();
+    const nodes = await this.mgmt<{ name: string; running: boolean }[]>(
+      "/api/nodes?columns=name,running",
+    );
+    return nodes
+      .filter((n) => n.running)
+      .map((n) => n.name)
+      .sort();
   }
 
   /** The container of an Erlang node name (`rabbit@<container>`). */
@@ -194,10 +237,14 @@ export class DevStack {
     if (running.join() !== want.join()) return `running nodes ${JSON.stringify(running)}`;
     for (const q of await this.queues()) {
       if (q.type !== "quorum") continue;
-      if ((q.members ?? []).length !== 3 || (q.online ?? []).length !== 3) return `queue ${q.name}: members ${JSON.stringify(q.members)} online ${JSON.stringify(q.online)}`;
-      if (CHANNELS.some((c) => q.name === `alerts.${c}`) && !q.consumers) return `queue ${q.name} has no consumer`;
+      if ((q.members ?? []).length !== 3 || (q.online ?? []).length !== 3)
+        return `queue ${q.name}: members ${JSON.stringify(q.members)} online ${JSON.stringify(q.online)}`;
+      if (CHANNELS.some((c) => q.name === `alerts.${c}`) && !q.consumers)
+        return `queue ${q.name} has no consumer`;
     }
-    const stopped = this.dispatchers().filter((d) => docker("inspect", "-f", "{{.State.Running}}", d) !== "true");
+    const stopped = this.dispatchers().filter(
+      (d) => docker("inspect", "-f", "{{.State.Running}}", d) !== "true",
+    );
     if (stopped.length) return `dispatchers not running: ${stopped.join(", ")}`;
     return undefined;
   }
@@ -215,7 +262,14 @@ export class DevStack {
 
   /** Dispatcher container names. */
   dispatchers(channel?: string): string[] {
-    return docker("ps", "-a", "--format", "{{.Names}}", "--filter", `name=${this.network}-dispatcher-${channel ? `${channel}-` : ""}`)
+    return docker(
+      "ps",
+      "-a",
+      "--format",
+      "{{.Names}}",
+      "--filter",
+      `name=${this.network}-dispatcher-${channel ? `${channel}-` : ""}`,
+    )
       .split("\n")
       .filter(Boolean)
       .sort();
@@ -225,9 +279,13 @@ export class DevStack {
   async busiestNode(): Promise<string> {
     const score = new Map<string, number>(this.nodes.map((c) => [`rabbit@${c}`, 0]));
     for (const q of await this.queues())
-      if (q.leader && CHANNELS.some((c) => q.name === `alerts.${c}`)) score.set(q.leader, (score.get(q.leader) ?? 0) + 2);
-    const conns = await this.mgmt<{ node: string; user: string }[]>("/api/connections?columns=node,user");
-    for (const c of conns) if (c.user.startsWith("alerts-consumer-")) score.set(c.node, (score.get(c.node) ?? 0) + 1);
+      if (q.leader && CHANNELS.some((c) => q.name === `alerts.${c}`))
+        score.set(q.leader, (score.get(q.leader) ?? 0) + 2);
+    const conns = await this.mgmt<{ node: string; user: string }[]>(
+      "/api/connections?columns=node,user",
+    );
+    for (const c of conns)
+      if (c.user.startsWith("alerts-consumer-")) score.set(c.node, (score.get(c.node) ?? 0) + 1);
     return [...score.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0];
   }
 
@@ -245,13 +303,21 @@ export class DevStack {
 /** A Docker daemon and the stack's images (scripts/docker.sh, scripts/images/build.sh). */
 export function prepareDocker(): void {
   sh("bash", [path.join(PROJECT_DIR, "scripts", "docker.sh"), "ensure"], 600_000);
-  sh("bash", [path.join(PROJECT_DIR, "scripts", "images", "build.sh"), "rabbitmq", "dispatcher", "sink"], 1_200_000);
+  sh(
+    "bash",
+    [path.join(PROJECT_DIR, "scripts", "images", "build.sh"), "rabbitmq", "dispatcher", "sink"],
+    1_200_000,
+  );
 }
 
 /** Removes this network's containers, volumes and the network itself, whatever is left. */
 export function cleanupDocker(network: string): void {
   const leftovers = docker("ps", "-aq", "--filter", `name=${network}`).split("\n").filter(Boolean);
   if (leftovers.length) docker("rm", "-f", "-v", ...leftovers);
-  for (const v of docker("volume", "ls", "-q", "--filter", `name=${network}`).split("\n").filter(Boolean)) docker("volume", "rm", "-f", v);
-  if (docker("network", "ls", "-q", "--filter", `name=${network}`)) docker("network", "rm", network);
+  for (const v of docker("volume", "ls", "-q", "--filter", `name=${network}`)
+    .split("\n")
+    .filter(Boolean))
+    docker("volume", "rm", "-f", v);
+  if (docker("network", "ls", "-q", "--filter", `name=${network}`))
+    docker("network", "rm", network);
 }

@@ -23,14 +23,22 @@ export function toolchainBin(): string {
 
 /** The toolchain's bin folder plus the SDK's dynamic-provider plugin, then the PATH. */
 export function toolchainPath(): string {
-  return [toolchainBin(), path.join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi"), process.env.PATH].join(path.delimiter);
+  return [
+    toolchainBin(),
+    path.join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi"),
+    process.env.PATH,
+  ].join(path.delimiter);
 }
 
 export interface TestProject {
   readonly dir: string;
   readonly env: Record<string, string>;
   /** A new stack with the given `warren:*` config (structured values), secrets set as secrets. */
-  stack(name: string, config: Record<string, unknown>, secrets?: Record<string, string>): Promise<Stack>;
+  stack(
+    name: string,
+    config: Record<string, unknown>,
+    secrets?: Record<string, string>,
+  ): Promise<Stack>;
   /** Rewrites a stack's plain config (secrets set before are kept). */
   setConfig(stack: Stack, config: Record<string, unknown>): Promise<void>;
   /** Runs the pulumi CLI in the project folder with the test environment. */
@@ -45,7 +53,11 @@ export async function testProject(): Promise<TestProject> {
   // The program is this checkout's compiled bin/; start-up only transpiled (typescript: false).
   fs.writeFileSync(
     path.join(dir, "Pulumi.yaml"),
-    stringify({ name: "warren", runtime: { name: "nodejs", options: { typescript: false } }, main: path.join(PROJECT_DIR, "bin") }),
+    stringify({
+      name: "warren",
+      runtime: { name: "nodejs", options: { typescript: false } },
+      main: path.join(PROJECT_DIR, "bin"),
+    }),
   );
   const env: Record<string, string> = {
     PATH: toolchainPath(),
@@ -56,14 +68,24 @@ export async function testProject(): Promise<TestProject> {
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
   };
   // The CLI from the toolchain (PulumiCommand looks for <root>/bin/pulumi), plugins via PATH.
-  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(toolchainBin()), skipVersionCheck: true });
+  const pulumiCommand = await PulumiCommand.get({
+    root: path.dirname(toolchainBin()),
+    skipVersionCheck: true,
+  });
   const ws = await LocalWorkspace.create({ workDir: dir, envVars: env, pulumiCommand });
 
   const stackFile = (name: string) => path.join(dir, `Pulumi.${name}.yaml`);
   const writePlain = (name: string, config: Record<string, unknown>) => {
     // Keep what the engine wrote (salt, encrypted secrets); replace the plain values.
-    const current = fs.existsSync(stackFile(name)) ? ((parse(fs.readFileSync(stackFile(name), "utf8")) ?? {}) as { config?: Record<string, unknown> }) : {};
-    fs.writeFileSync(stackFile(name), stringify({ ...current, config: keepSecure(config, current.config ?? {}) }));
+    const current = fs.existsSync(stackFile(name))
+      ? ((parse(fs.readFileSync(stackFile(name), "utf8")) ?? {}) as {
+          config?: Record<string, unknown>;
+        })
+      : {};
+    fs.writeFileSync(
+      stackFile(name),
+      stringify({ ...current, config: keepSecure(config, current.config ?? {}) }),
+    );
   };
 
   return {
@@ -72,7 +94,8 @@ export async function testProject(): Promise<TestProject> {
     async stack(name, config, secrets = {}) {
       const stack = await Stack.create(name, ws);
       writePlain(name, config);
-      for (const [key, value] of Object.entries(secrets)) await stack.setConfig(key, { value, secret: true }, true);
+      for (const [key, value] of Object.entries(secrets))
+        await stack.setConfig(key, { value, secret: true }, true);
       return stack;
     },
     async setConfig(stack, config) {
@@ -80,7 +103,12 @@ export async function testProject(): Promise<TestProject> {
     },
     cli(args) {
       try {
-        const stdout = execFileSync("pulumi", args, { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const stdout = execFileSync("pulumi", args, {
+          cwd: dir,
+          env: { ...process.env, ...env },
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+        });
         return { code: 0, stdout, stderr: "" };
       } catch (e) {
         const x = e as { status: number; stdout: string; stderr: string };
@@ -92,4 +120,3 @@ export async function testProject(): Promise<TestProject> {
     },
   };
 }
-

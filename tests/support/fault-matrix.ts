@@ -72,7 +72,11 @@ class Stream {
   }
 
   async start(): Promise<void> {
-    this.producer = new AlertProducer({ urls: this.urls, startIndex: this.startIndex, connectionName: `warren fault matrix ${this.prefix}` });
+    this.producer = new AlertProducer({
+      urls: this.urls,
+      startIndex: this.startIndex,
+      connectionName: `warren fault matrix ${this.prefix}`,
+    });
     this.done = this.run();
   }
 
@@ -95,7 +99,13 @@ class Stream {
       this.started++;
       const p = this.producer
         .publish(
-          { id, severity, title: `fault matrix ${id}`, source: "warren-fault-matrix", labels: { test: "fault-matrix" } },
+          {
+            id,
+            severity,
+            title: `fault matrix ${id}`,
+            source: "warren-fault-matrix",
+            labels: { test: "fault-matrix" },
+          },
           { channel: target === "all" ? undefined : target },
         )
         .then(
@@ -146,7 +156,8 @@ export interface FaultCase {
 /** The dev stack's validated warren:cluster. */
 function clusterOf(ctx: FaultContext): ClusterSpec {
   const spec = loadWarrenSpec(ctx.stack.config);
-  if (spec.runtime !== "docker") throw new Error(`the fault matrix runs on a docker stack, not ${spec.runtime}`);
+  if (spec.runtime !== "docker")
+    throw new Error(`the fault matrix runs on a docker stack, not ${spec.runtime}`);
   return spec.cluster;
 }
 
@@ -156,9 +167,15 @@ async function primary(stack: DevStack): Promise<string> {
 
 /** Waits until `node` runs as a cluster member again. */
 async function rejoined(ctx: FaultContext, container: string, timeoutMs = 180_000): Promise<void> {
-  await until(`${container} to rejoin the cluster`, async () => (await ctx.stack.runningNodes()).includes(`rabbit@${container}`), timeoutMs, 500, {
-    tolerateErrors: true,
-  });
+  await until(
+    `${container} to rejoin the cluster`,
+    async () => (await ctx.stack.runningNodes()).includes(`rabbit@${container}`),
+    timeoutMs,
+    500,
+    {
+      tolerateErrors: true,
+    },
+  );
 }
 
 function containerPid(container: string): string {
@@ -166,7 +183,12 @@ function containerPid(container: string): string {
 }
 
 function containerIp(ctx: FaultContext, container: string): string {
-  return docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${ctx.stack.network}").IPAddress}}`, container);
+  return docker(
+    "inspect",
+    "-f",
+    `{{(index .NetworkSettings.Networks "${ctx.stack.network}").IPAddress}}`,
+    container,
+  );
 }
 
 /**
@@ -177,11 +199,24 @@ function partition(ctx: FaultContext, container: string, on: boolean): void {
   const pid = containerPid(container);
   for (const peer of ctx.stack.nodes.filter((n) => n !== container)) {
     const ip = containerIp(ctx, peer);
-    for (const rule of [["INPUT", "-s", ip], ["OUTPUT", "-d", ip]])
-      sh("nsenter", ["-t", pid, "-n", "iptables", on ? "-I" : "-D", rule[0], rule[1], rule[2], "-j", "DROP"]);
+    for (const rule of [
+      ["INPUT", "-s", ip],
+      ["OUTPUT", "-d", ip],
+    ])
+      sh("nsenter", [
+        "-t",
+        pid,
+        "-n",
+        "iptables",
+        on ? "-I" : "-D",
+        rule[0],
+        rule[1],
+        rule[2],
+        "-j",
+        "DROP",
+      ]);
   }
 }
-
 
 /** `docker <how> <target>`, 5 s down, `docker start`, and back in the cluster. */
 async function downAndUp(ctx: FaultContext, how: string[]): Promise<void> {
@@ -260,9 +295,17 @@ export const FAULT_CASES: readonly FaultCase[] = [
       const during = ctx.stream.confirmTimes.length - before;
       // Back to the configured watermark (the rendered rabbitmq.conf's).
       const w = clusterOf(ctx).memoryHighWatermark;
-      docker("exec", node, "rabbitmqctl", "-q", "set_vm_memory_high_watermark", ...(typeof w === "number" ? [String(w)] : ["absolute", w]));
+      docker(
+        "exec",
+        node,
+        "rabbitmqctl",
+        "-q",
+        "set_vm_memory_high_watermark",
+        ...(typeof w === "number" ? [String(w)] : ["absolute", w]),
+      );
       ctx.note(`confirms during the alarm: ${during}`);
-      if (during !== 0) throw new Error(`${during} alerts were confirmed while the cluster was in a memory alarm`);
+      if (during !== 0)
+        throw new Error(`${during} alerts were confirmed while the cluster was in a memory alarm`);
     },
   },
   {
@@ -288,7 +331,13 @@ function percentile(sorted: number[], p: number): number {
  * finished, every confirmed alert awaited at every channel it routes to, then the health checks.
  * Resolves with the counts; throws only when the harness itself cannot go on.
  */
-export async function runCase(stack: DevStack, c: FaultCase, round: number, index: number, opts: StreamOptions = {}): Promise<CaseResult> {
+export async function runCase(
+  stack: DevStack,
+  c: FaultCase,
+  round: number,
+  index: number,
+  opts: StreamOptions = {},
+): Promise<CaseResult> {
   const n = opts.alerts ?? 1000;
   const notes: string[] = [];
   await stack.healthy();
@@ -313,17 +362,29 @@ export async function runCase(stack: DevStack, c: FaultCase, round: number, inde
 
   // Every confirmed alert, at every channel it routes to.
   const want = new Map<string, Set<string>>(CHANNELS.map((ch) => [ch, new Set()]));
-  for (const [id, s] of stream.sent) if (s.confirmedAt !== undefined) for (const ch of routes(s.key)) want.get(ch)!.add(id);
+  for (const [id, s] of stream.sent)
+    if (s.confirmedAt !== undefined) for (const ch of routes(s.key)) want.get(ch)!.add(id);
   const expected = [...want.values()].reduce((a, s) => a + s.size, 0);
   let got: Record<string, { id: string; t: number }[]> = {};
-  const missing = () => [...want].reduce((a, [ch, ids]) => a + [...ids].filter((id) => !(got[ch] ?? []).some((d) => d.id === id)).length, 0);
+  const missing = () =>
+    [...want].reduce(
+      (a, [ch, ids]) =>
+        a + [...ids].filter((id) => !(got[ch] ?? []).some((d) => d.id === id)).length,
+      0,
+    );
   const drainStart = Math.max(0, ...stream.confirmTimes);
   let lastDelivery = drainStart;
   try {
-    await until("every confirmed alert to be delivered", async () => {
-      got = await stack.sink.deliveries();
-      return missing() === 0;
-    }, 240_000, 1000, { tolerateErrors: true });
+    await until(
+      "every confirmed alert to be delivered",
+      async () => {
+        got = await stack.sink.deliveries();
+        return missing() === 0;
+      },
+      240_000,
+      1000,
+      { tolerateErrors: true },
+    );
   } catch (e) {
     notes.push((e as Error).message);
   }
@@ -347,7 +408,11 @@ export async function runCase(stack: DevStack, c: FaultCase, round: number, inde
       latencies.push(t - stream.sent.get(id)!.t0);
       lastDelivery = Math.max(lastDelivery, t);
     }
-    channels[ch] = [ids.size, [...first.keys()].filter((id) => ids.has(id)).length, mine.length - first.size];
+    channels[ch] = [
+      ids.size,
+      [...first.keys()].filter((id) => ids.has(id)).length,
+      mine.length - first.size,
+    ];
     if (lostHere.length) lostIds[ch] = lostHere.slice(0, 20);
     delivered += channels[ch][1];
     duplicates += channels[ch][2];
@@ -355,14 +420,20 @@ export async function runCase(stack: DevStack, c: FaultCase, round: number, inde
   }
   latencies.sort((a, b) => a - b);
   const failedPublishes = [...stream.sent.values()].filter((s) => s.error);
-  if (failedPublishes.length) notes.push(`${failedPublishes.length} publishes failed, e.g. ${failedPublishes[0].error}`);
+  if (failedPublishes.length)
+    notes.push(`${failedPublishes.length} publishes failed, e.g. ${failedPublishes[0].error}`);
   if (faultError) notes.push(`the fault itself failed: ${(faultError as Error).message}`);
-  const unhealthy = await until("a health report", async () => ((await stack.unhealthy()) === undefined ? "" : undefined), 180_000, 500, { tolerateErrors: true }).catch(
-    async () => (await stack.unhealthy()) ?? "",
-  );
+  const unhealthy = await until(
+    "a health report",
+    async () => ((await stack.unhealthy()) === undefined ? "" : undefined),
+    180_000,
+    500,
+    { tolerateErrors: true },
+  ).catch(async () => (await stack.unhealthy()) ?? "");
   if (unhealthy) notes.push(`not recovered: ${unhealthy}`);
   const sink = await stack.sink.status();
-  if (sink.restarts !== 0) notes.push(`the sink restarted (${sink.restarts} times): its record cannot be trusted`);
+  if (sink.restarts !== 0)
+    notes.push(`the sink restarted (${sink.restarts} times): its record cannot be trusted`);
   return {
     round,
     name: c.name,
@@ -385,20 +456,46 @@ export async function runCase(stack: DevStack, c: FaultCase, round: number, inde
 /** Problems that fail a case: any loss, any unconfirmed alert, any failed fault or recovery. */
 export function problems(r: CaseResult): string[] {
   const out: string[] = [];
-  if (r.lost > 0) out.push(`${r.lost} confirmed alerts never delivered: ${JSON.stringify(r.lostIds)}`);
-  if (r.confirmed !== r.published) out.push(`${r.published - r.confirmed} of ${r.published} alerts never confirmed`);
+  if (r.lost > 0)
+    out.push(`${r.lost} confirmed alerts never delivered: ${JSON.stringify(r.lostIds)}`);
+  if (r.confirmed !== r.published)
+    out.push(`${r.published - r.confirmed} of ${r.published} alerts never confirmed`);
   out.push(...r.notes.filter((n) => !/^(target |confirms during|partitioned for)/.test(n)));
   return out;
 }
 
 /** One table row per case: the soak's and the README's format. */
 export function formatTable(rows: readonly CaseResult[]): string {
-  const head = ["round", "case", "published", "confirmed", "republished", "expected", "delivered", "dups", "lost", "drain s", "p50 ms", "p99 ms"];
+  const head = [
+    "round",
+    "case",
+    "published",
+    "confirmed",
+    "republished",
+    "expected",
+    "delivered",
+    "dups",
+    "lost",
+    "drain s",
+    "p50 ms",
+    "p99 ms",
+  ];
   const lines = rows.map((r) => [
-    String(r.round), r.name.slice(0, 48), String(r.published), String(r.confirmed), String(r.republished), String(r.expected),
-    String(r.delivered), String(r.duplicates), String(r.lost), (r.drainMs / 1000).toFixed(1), String(Math.round(r.p50Ms)), String(Math.round(r.p99Ms)),
+    String(r.round),
+    r.name.slice(0, 48),
+    String(r.published),
+    String(r.confirmed),
+    String(r.republished),
+    String(r.expected),
+    String(r.delivered),
+    String(r.duplicates),
+    String(r.lost),
+    (r.drainMs / 1000).toFixed(1),
+    String(Math.round(r.p50Ms)),
+    String(Math.round(r.p99Ms)),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (l: string[]) => l.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  const fmt = (l: string[]) =>
+    l.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
   return [fmt(head), ...lines.map(fmt)].join("\n");
 }

@@ -26,7 +26,12 @@ export class TempRepo {
 
   /** Runs git in the repository; throws with git's message when it fails. */
   git(...args: string[]): string {
-    return execFileSync("git", args, { cwd: this.dir, env: GIT_ENV, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+    return execFileSync("git", args, {
+      cwd: this.dir,
+      env: GIT_ENV,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    }).trim();
   }
 
   write(file: string, text: string): this {

@@ -25,7 +25,9 @@ export function managementApi(baseUrl: string, user: string, password: string): 
       const res = await mgmt(apiPath, init);
       const text = await res.text();
       if (!res.ok) {
-        throw new Error(`${init?.method ?? "GET"} ${baseUrl}${apiPath}: HTTP ${res.status} ${text}`);
+        throw new Error(
+          `${init?.method ?? "GET"} ${baseUrl}${apiPath}: HTTP ${res.status} ${text}`,
+        );
       }
       return (text === "" ? undefined : JSON.parse(text)) as T;
     },

@@ -28,20 +28,33 @@ interface RegisterRequest {
   getParent(): string;
 }
 
-export function installMocks(config: Record<string, unknown> = {}, secretKeys: string[] = [], stack = "test"): MockRun {
+export function installMocks(
+  config: Record<string, unknown> = {},
+  secretKeys: string[] = [],
+  stack = "test",
+): MockRun {
   const resources: Recorded[] = [];
   const parents = new Map<string, string>();
   pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, parent: parents.get(`${args.type}::${args.name}`) });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          provider: args.provider,
+          parent: parents.get(`${args.type}::${args.name}`),
+        });
         // Dynamic resources compute their outputs; mimic the password generator.
         // Computed outputs some resources have (mocks echo inputs otherwise).
         const state =
           args.type === "pulumi-nodejs:dynamic/warren:GeneratedPassword"
             ? { ...args.inputs, value: `generated-${args.name}` }
             : args.type === "docker:index/remoteImage:RemoteImage"
-              ? { ...args.inputs, imageId: `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}` }
+              ? {
+                  ...args.inputs,
+                  imageId: `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`,
+                }
               : args.inputs;
         return { id: `${args.name}-id`, state };
       },
@@ -54,22 +67,31 @@ export function installMocks(config: Record<string, unknown> = {}, secretKeys: s
     false,
   );
   // The mocks' callback is not told a resource's parent; the registration request is.
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: unknown): Promise<void> };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: unknown): Promise<void>;
+  };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) => {
     if (req.getParent()) parents.set(`${req.getType()}::${req.getName()}`, req.getParent());
     return register(req, cb);
   };
   const flat: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) flat[k] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(config))
+    flat[k] = typeof v === "string" ? v : JSON.stringify(v);
   pulumi.runtime.setAllConfig(flat, secretKeys);
   process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
   return {
     resources,
     ofType: (type) => resources.filter((r) => r.type === type),
     named(type, name, vhost) {
-      const found = resources.filter((r) => r.type === type && r.inputs.name === name && (vhost === undefined || r.inputs.vhost === vhost));
-      if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+      const found = resources.filter(
+        (r) =>
+          r.type === type &&
+          r.inputs.name === name &&
+          (vhost === undefined || r.inputs.vhost === vhost),
+      );
+      if (found.length !== 1)
+        throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
       return found[0];
     },
   };

@@ -1,6 +1,10 @@
 // Runs policy-pack rules directly (without the PolicyPack server): resource fixtures with real
 // type tokens, and the violations a rule reports for them.
-import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  PolicyResource,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import type { Rule } from "../../policies/rules";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,7 +22,13 @@ let n = 0;
 /** A resource as the analyzer sees it; `parent` is a URN (e.g. of a warren:rabbitmq:Topology). */
 export function res(type: string, props: Props, opts: Partial<Fixture["opts"]> = {}): Fixture {
   const name = `r${n++}`;
-  return { type, name, urn: `urn:pulumi:test::warren::${type}::${name}`, props, opts: { protect: false, ...opts } };
+  return {
+    type,
+    name,
+    urn: `urn:pulumi:test::warren::${type}::${name}`,
+    props,
+    opts: { protect: false, ...opts },
+  };
 }
 
 export const TOPOLOGY_URN = "urn:pulumi:test::warren::warren:rabbitmq:Topology::warren";
@@ -26,16 +36,32 @@ export const TOPOLOGY_URN = "urn:pulumi:test::warren::warren:rabbitmq:Topology::
 const isStack = (r: Rule): r is StackValidationPolicy => "validateStack" in r;
 
 /** Every message the rule reports for `resources` (a resource rule is run on each one). */
-export async function violations(rule: Rule, resources: Fixture[], config: object = {}): Promise<string[]> {
+export async function violations(
+  rule: Rule,
+  resources: Fixture[],
+  config: object = {},
+): Promise<string[]> {
   const out: string[] = [];
   const report = (m: string) => out.push(m);
   if (isStack(rule)) {
-    const stackResources = resources.map((r) => ({ ...r, opts: { ...r.opts }, dependencies: [], propertyDependencies: {} }) as unknown as PolicyResource);
-    await rule.validateStack?.({ resources: stackResources, getConfig: <T>() => config as T } as never, report);
+    const stackResources = resources.map(
+      (r) =>
+        ({
+          ...r,
+          opts: { ...r.opts },
+          dependencies: [],
+          propertyDependencies: {},
+        }) as unknown as PolicyResource,
+    );
+    await rule.validateStack?.(
+      { resources: stackResources, getConfig: <T>() => config as T } as never,
+      report,
+    );
   } else {
     const validate = (rule as ResourceValidationPolicy).validateResource;
     for (const f of [validate ?? []].flat())
-      for (const r of resources) await f({ ...r, getConfig: <T>() => config as T, stackTags: new Map() } as never, report);
+      for (const r of resources)
+        await f({ ...r, getConfig: <T>() => config as T, stackTags: new Map() } as never, report);
   }
   return out;
 }
@@ -44,14 +70,28 @@ export async function violations(rule: Rule, resources: Fixture[], config: objec
 export { T } from "../../policies/lib/resources";
 
 /** Enforcement level and settings of a rule in an environment config (policies/<env>.json). */
-export function ruleSettings(rule: Rule, envConfig: Record<string, unknown>): { level: string; config: Record<string, unknown> } {
+export function ruleSettings(
+  rule: Rule,
+  envConfig: Record<string, unknown>,
+): { level: string; config: Record<string, unknown> } {
   const entry = envConfig[rule.name];
   const defaults = Object.fromEntries(
-    Object.entries(rule.configSchema?.properties ?? {}).flatMap(([k, s]) => ((s as { default?: unknown }).default !== undefined ? [[k, (s as { default: unknown }).default]] : [])),
+    Object.entries(rule.configSchema?.properties ?? {}).flatMap(([k, s]) =>
+      (s as { default?: unknown }).default !== undefined
+        ? [[k, (s as { default: unknown }).default]]
+        : [],
+    ),
   );
   if (typeof entry === "string") return { level: entry, config: defaults };
   const { enforcementLevel, ...settings } = (entry ?? {}) as Record<string, unknown>;
-  return { level: (enforcementLevel as string) ?? (envConfig.all as string) ?? rule.enforcementLevel ?? "advisory", config: { ...defaults, ...settings } };
+  return {
+    level:
+      (enforcementLevel as string) ??
+      (envConfig.all as string) ??
+      rule.enforcementLevel ??
+      "advisory",
+    config: { ...defaults, ...settings },
+  };
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -68,7 +108,9 @@ function unwrapSecrets(v: unknown): unknown {
 }
 
 /** Resources recorded by the Pulumi mocks, as the analyzer would see them. */
-export function fromMocks(recorded: readonly { type: string; name: string; inputs: Props; parent?: string }[]): Fixture[] {
+export function fromMocks(
+  recorded: readonly { type: string; name: string; inputs: Props; parent?: string }[],
+): Fixture[] {
   return recorded.map((r) => ({
     type: r.type,
     name: r.name,
@@ -79,12 +121,17 @@ export function fromMocks(recorded: readonly { type: string; name: string; input
 }
 
 /** Every violation of every rule, with the level the environment config gives it. */
-export async function evaluate(rules: readonly Rule[], resources: Fixture[], envConfig: Record<string, unknown>) {
+export async function evaluate(
+  rules: readonly Rule[],
+  resources: Fixture[],
+  envConfig: Record<string, unknown>,
+) {
   const found: { rule: string; level: string; message: string }[] = [];
   for (const rule of rules) {
     const { level, config } = ruleSettings(rule, envConfig);
     if (level === "disabled") continue;
-    for (const message of await violations(rule, resources, config)) found.push({ rule: rule.name, level, message });
+    for (const message of await violations(rule, resources, config))
+      found.push({ rule: rule.name, level, message });
   }
   return found;
 }

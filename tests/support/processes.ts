@@ -37,7 +37,10 @@ export function rabbitmqctl(
   timeoutMs: number,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const p = spawn(path.join(RABBIT_BIN, "rabbitmqctl"), ["-n", nodeName, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(path.join(RABBIT_BIN, "rabbitmqctl"), ["-n", nodeName, ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     p.stdout.on("data", (d) => (output += d));
     p.stderr.on("data", (d) => (output += d));
@@ -121,7 +124,12 @@ export function pidsWhere(pred: (p: ProcInfo) => boolean): number[] {
         cmdline: fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " "),
         environ: fs.readFileSync(`/proc/${entry}/environ`, "utf8").split("\0"),
         // Fields after the parenthesised command name: state, ppid, pgrp, ...
-        pgrp: Number(fs.readFileSync(`/proc/${entry}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[2]),
+        pgrp: Number(
+          fs
+            .readFileSync(`/proc/${entry}/stat`, "utf8")
+            .replace(/^.*\) /s, "")
+            .split(" ")[2],
+        ),
       };
       if (alive(info.pid) && pred(info)) found.push(info.pid);
     } catch {
@@ -149,7 +157,10 @@ export function listeningSockets(pid: number): string[] {
       if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9])) continue; // 0A: LISTEN
       const [hex, portHex] = f[1].split(":");
       const port = parseInt(portHex, 16);
-      const ip = table === "tcp" ? [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join(".") : `[${hex}]`;
+      const ip =
+        table === "tcp"
+          ? [3, 2, 1, 0].map((i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join(".")
+          : `[${hex}]`;
       found.push([port, `${ip}:${port}`]);
     }
   }

@@ -7,7 +7,10 @@ import { type MockRun, installMocks, settle } from "./mocks";
 export const PROJECT_DIR = path.resolve(__dirname, "../../..");
 
 /** Replaces every `{secure: ...}` with a plain test value, as the engine would after decrypting. */
-export function decrypted(config: Record<string, unknown>): { config: Record<string, unknown>; secretKeys: string[] } {
+export function decrypted(config: Record<string, unknown>): {
+  config: Record<string, unknown>;
+  secretKeys: string[];
+} {
   const secretKeys: string[] = [];
   const walk = (v: unknown, key: string): unknown => {
     if (v && typeof v === "object" && !Array.isArray(v)) {
@@ -19,7 +22,10 @@ export function decrypted(config: Record<string, unknown>): { config: Record<str
     }
     return Array.isArray(v) ? v.map((x) => walk(x, key)) : v;
   };
-  return { config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, walk(v, k)])), secretKeys };
+  return {
+    config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, walk(v, k)])),
+    secretKeys,
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -41,7 +47,10 @@ export interface RunProgramOptions {
 }
 
 /** Installs mocks with the stack file's config (changed as `opts` say) and runs the program. */
-export async function runProgram(stackFile: string, opts: RunProgramOptions = {}): Promise<{ run: MockRun; outputs: ProgramExports }> {
+export async function runProgram(
+  stackFile: string,
+  opts: RunProgramOptions = {},
+): Promise<{ run: MockRun; outputs: ProgramExports }> {
   const { config, secretKeys } = decrypted(readStackConfig({ file: stackFile }));
   opts.edit?.(config);
   for (const [key, value] of Object.entries(opts.set ?? {})) {

@@ -5,7 +5,16 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { RABBIT_BIN, exited, freePorts, killGroup, pidsWhere, rabbitmqctl, tryKill, waitExit } from "./processes";
+import {
+  RABBIT_BIN,
+  exited,
+  freePorts,
+  killGroup,
+  pidsWhere,
+  rabbitmqctl,
+  tryKill,
+  waitExit,
+} from "./processes";
 import { sleep } from "./wait";
 
 /** A file to write, the way components/cluster renders them. */
@@ -70,11 +79,15 @@ export class RabbitNode<P extends object = object> {
     const deadline = Date.now() + timeoutMs;
     // await_startup fails at once while the node is not yet registered with epmd, so retry it.
     for (;;) {
-      if (!child || exited(child)) throw new Error(`${this.name}: rabbitmq-server exited during startup (code ${child?.exitCode})`);
+      if (!child || exited(child))
+        throw new Error(
+          `${this.name}: rabbitmq-server exited during startup (code ${child?.exitCode})`,
+        );
       const left = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
       const r = await this.ctl(["await_startup", "--timeout", String(left)], left * 1000 + 15_000);
       if (r.code === 0) return;
-      if (Date.now() > deadline) throw new Error(`${this.name}: await_startup failed: ${r.output.trim()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: await_startup failed: ${r.output.trim()}`);
       await sleep(500);
     }
   }
@@ -98,14 +111,18 @@ export class RabbitNode<P extends object = object> {
   }
 
   /** `rabbitmqctl -n <this node>` with its environment; killed after `timeoutMs`. */
-  ctl(args: string[], timeoutMs = STOP_TIMEOUT_MS): Promise<{ code: number | null; output: string }> {
+  ctl(
+    args: string[],
+    timeoutMs = STOP_TIMEOUT_MS,
+  ): Promise<{ code: number | null; output: string }> {
     return rabbitmqctl(this.name, this.env, args, timeoutMs);
   }
 
   /** `rabbitmqctl --quiet ARGS` that must succeed; its output. */
   async ctlOk(args: string[]): Promise<string> {
     const r = await this.ctl(["--quiet", ...args]);
-    if (r.code !== 0) throw new Error(`rabbitmqctl ${args.join(" ")} on ${this.name}: exit ${r.code}\n${r.output}`);
+    if (r.code !== 0)
+      throw new Error(`rabbitmqctl ${args.join(" ")} on ${this.name}: exit ${r.code}\n${r.output}`);
     return r.output;
   }
 
@@ -142,7 +159,9 @@ export class NodeGroup {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
     this.keepDir = opts.keepDir ?? !!process.env.WARREN_TEST_KEEP_DIR;
     const secret = randomBytes(24).toString("hex");
-    this.cookie = opts.cookie ?? ((home) => ({ path: path.join(home, ".erlang.cookie"), content: secret, mode: 0o600 }));
+    this.cookie =
+      opts.cookie ??
+      ((home) => ({ path: path.join(home, ".erlang.cookie"), content: secret, mode: 0o600 }));
   }
 
   /**
@@ -164,8 +183,13 @@ export class NodeGroup {
   }
 
   /** A node in `root/node-<i>` with a private HOME holding the cookie; `setup` writes its files. */
-  addNode<P extends object>(name: string, ports: P, setup: (dir: string) => NodeSetup): RabbitNode<P> {
-    if (!this.epmdPort) throw new Error("NodeGroup.ports() picks the epmd port before any node is added");
+  addNode<P extends object>(
+    name: string,
+    ports: P,
+    setup: (dir: string) => NodeSetup,
+  ): RabbitNode<P> {
+    if (!this.epmdPort)
+      throw new Error("NodeGroup.ports() picks the epmd port before any node is added");
     const dir = path.join(this.root, `node-${this.nodes.length + 1}`);
     const home = path.join(dir, "home");
     fs.mkdirSync(home, { recursive: true });
@@ -173,19 +197,27 @@ export class NodeGroup {
     fs.writeFileSync(cookie.path, cookie.content, { mode: cookie.mode });
     const { env, logDir } = setup(dir);
     // Nothing of a RabbitMQ or Erlang set-up around the test run may leak into the node.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(RABBITMQ_|ERL_)/.test(k)));
-    const node = new RabbitNode(name, dir, {
-      ...inherited,
-      // The Erlang cookie lives in $HOME: a private HOME keeps /var/lib/rabbitmq untouched.
-      HOME: home,
-      // A private epmd, so cleanup can stop it without pulling the rug from under any other
-      // Erlang node on the machine.
-      ERL_EPMD_PORT: String(this.epmdPort),
-      ERL_EPMD_ADDRESS: "127.0.0.1",
-      // The CLI tools are distributed Erlang nodes too: keep them on loopback.
-      RABBITMQ_CTL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
-      ...env,
-    }, ports, logDir);
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(RABBITMQ_|ERL_)/.test(k)),
+    );
+    const node = new RabbitNode(
+      name,
+      dir,
+      {
+        ...inherited,
+        // The Erlang cookie lives in $HOME: a private HOME keeps /var/lib/rabbitmq untouched.
+        HOME: home,
+        // A private epmd, so cleanup can stop it without pulling the rug from under any other
+        // Erlang node on the machine.
+        ERL_EPMD_PORT: String(this.epmdPort),
+        ERL_EPMD_ADDRESS: "127.0.0.1",
+        // The CLI tools are distributed Erlang nodes too: keep them on loopback.
+        RABBITMQ_CTL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
+        ...env,
+      },
+      ports,
+      logDir,
+    );
     this.nodes.push(node);
     return node;
   }
@@ -210,7 +242,9 @@ export class NodeGroup {
     for (const n of this.nodes) n.killAll();
     // epmd daemonizes out of the process group. `epmd -kill` refuses while a just-killed node is
     // still registered, so find ours by its private port and HOME and kill its PID.
-    const ours = (e: string[]) => e.includes(`ERL_EPMD_PORT=${this.epmdPort}`) && e.some((v) => v.startsWith(`HOME=${this.root}/`));
+    const ours = (e: string[]) =>
+      e.includes(`ERL_EPMD_PORT=${this.epmdPort}`) &&
+      e.some((v) => v.startsWith(`HOME=${this.root}/`));
     for (const pid of pidsWhere((p) => p.comm === "epmd" && ours(p.environ))) tryKill(pid);
     if (!this.keepDir) fs.rmSync(this.root, { recursive: true, force: true });
     if (this.sentinel) killGroup(this.sentinel);
@@ -231,7 +265,9 @@ export class NodeGroup {
     const parts: string[] = [];
     for (const f of new Set(files)) {
       try {
-        parts.push(`--- ${f} (tail)\n${fs.readFileSync(f, "utf8").split("\n").slice(-lines).join("\n")}`);
+        parts.push(
+          `--- ${f} (tail)\n${fs.readFileSync(f, "utf8").split("\n").slice(-lines).join("\n")}`,
+        );
       } catch {
         // Not written yet.
       }

@@ -8,7 +8,11 @@ it("fails with all errors, as a RunError without a stack trace, and registers no
   const run = installMocks(
     {
       "warren:environment": "dev",
-      "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin", password: "p" },
+      "warren:broker": {
+        managementUrl: "http://127.0.0.1:15672",
+        username: "admin",
+        password: "p",
+      },
       "warren:topology": { queues: [{ name: "q", vhost: "nope", typ: "quorum" }], exchnges: [] },
     },
     ["warren:broker"],
@@ -29,12 +33,19 @@ it("fails with all errors, as a RunError without a stack trace, and registers no
 });
 
 it("requires the broker password, as a secret", async () => {
-  installMocks({ "warren:environment": "dev", "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin" } });
+  installMocks({
+    "warren:environment": "dev",
+    "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin" },
+  });
   await assert.rejects(program(), /warren:broker.password: is required/);
 
   installMocks({
     "warren:environment": "dev",
-    "warren:broker": { managementUrl: "http://127.0.0.1:15672", username: "admin", password: "plain" },
+    "warren:broker": {
+      managementUrl: "http://127.0.0.1:15672",
+      username: "admin",
+      password: "plain",
+    },
   });
   await assert.rejects(program(), /warren:broker.password: must be set as a secret/);
 });

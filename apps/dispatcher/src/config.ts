@@ -131,7 +131,12 @@ function parseRetries(r: EnvReader): { retryDelays: string[]; maxAttempts: numbe
 }
 
 /** Other kinds' variables and unknown ones: a warning, or an error for a near-miss of a known name. */
-function checkStrayVariables(r: EnvReader, env: Env, kind: string | undefined, warnings: string[]): void {
+function checkStrayVariables(
+  r: EnvReader,
+  env: Env,
+  kind: string | undefined,
+  warnings: string[],
+): void {
   // Other kinds' variables are harmless (a shared ConfigMap) but worth a word; a near-miss of a
   // known name is a typo and an error.
   const all = new Set([...r.known, ...Object.values(KIND_VARS).flat()]);

@@ -5,7 +5,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { type ClusterOutputs, clusterCredentials } from "../../cluster/credentials";
-import { DEFAULT_PORTS, type DockerRuntime, dockerNodeNames, renderConfigFiles } from "../../cluster/render";
+import {
+  DEFAULT_PORTS,
+  type DockerRuntime,
+  dockerNodeNames,
+  renderConfigFiles,
+} from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
 import type { Environment } from "../../core/environment";
 import { dockerLabels } from "../../core/labels";
@@ -31,7 +36,6 @@ export interface DockerClusterArgs {
   /** The admin user created at boot (password generated). @default ADMIN_USER ("warren-admin") */
   readonly adminUsername?: string;
 }
-
 
 export class DockerCluster extends pulumi.ComponentResource implements ClusterOutputs {
   public readonly amqpEndpoint: pulumi.Output<string>;
@@ -60,8 +64,16 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     const files = renderConfigFiles(spec, runtime);
     const creds = clusterCredentials(name, args.adminUsername ?? ADMIN_USER, this);
 
-    const network = new docker.Network(`${name}-network`, { name: prefix, driver: "bridge", labels }, { parent: this });
-    const image = new docker.RemoteImage(`${name}-image`, { name: spec.image, keepLocally: true }, { parent: this });
+    const network = new docker.Network(
+      `${name}-network`,
+      { name: prefix, driver: "bridge", labels },
+      { parent: this },
+    );
+    const image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: spec.image, keepLocally: true },
+      { parent: this },
+    );
     const volumeOpts = { parent: this, retainOnDelete: args.retainVolumes ?? false };
     const staged = {
       "erlang.cookie": creds.cookie.apply((c) => c.content),
@@ -73,10 +85,23 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     const containers = hostnames.map((host, index) => {
       const data = new docker.Volume(`${host}-data`, { name: `${host}-data`, labels }, volumeOpts);
       const logs = new docker.Volume(`${host}-logs`, { name: `${host}-logs`, labels }, volumeOpts);
-      const inputs = { host, index, network: network.name, image: image.imageId, volumes: { data: data.name, logs: logs.name } };
+      const inputs = {
+        host,
+        index,
+        network: network.name,
+        image: image.imageId,
+        volumes: { data: data.name, logs: logs.name },
+      };
       return new docker.Container(
         host,
-        nodeContainer(spec, { ...inputs, managementPort: mgmtPort, amqpPort, files, staged, labels }),
+        nodeContainer(spec, {
+          ...inputs,
+          managementPort: mgmtPort,
+          amqpPort,
+          files,
+          staged,
+          labels,
+        }),
         { parent: this, deleteBeforeReplace: true },
       );
     });
@@ -87,8 +112,12 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     this.amqpEndpoint = pulumi.output(`${hostnames[0]}:${DEFAULT_PORTS.amqp}`);
     this.amqpEndpointFromHost = pulumi.output(`127.0.0.1:${amqpPort}`);
     this.amqpEndpoints = pulumi.output(hostnames.map((h) => `${h}:${DEFAULT_PORTS.amqp}`));
-    this.amqpEndpointsFromHost = pulumi.output(hostnames.map((_, i) => `127.0.0.1:${amqpPort + i}`));
-    this.managementUrlInternal = pulumi.output(`http://${hostnames[0]}:${DEFAULT_PORTS.management}`);
+    this.amqpEndpointsFromHost = pulumi.output(
+      hostnames.map((_, i) => `127.0.0.1:${amqpPort + i}`),
+    );
+    this.managementUrlInternal = pulumi.output(
+      `http://${hostnames[0]}:${DEFAULT_PORTS.management}`,
+    );
     this.managementUrl = ready.apply(() => `http://127.0.0.1:${mgmtPort}`);
     this.adminUsername = pulumi.output(creds.adminUsername);
     this.adminPassword = creds.adminPassword;

@@ -4,7 +4,12 @@
 // existing stacks keep their URNs.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type ConsumersArgs, consumerLabels, secretFiles, workloadName } from "../../alerting/consumer-files";
+import {
+  type ConsumersArgs,
+  consumerLabels,
+  secretFiles,
+  workloadName,
+} from "../../alerting/consumer-files";
 import type { ConsumerPlan } from "../../alerting/consumer-plan";
 import { consumerContainer } from "./manifests";
 
@@ -25,9 +30,17 @@ export class DockerConsumers extends pulumi.ComponentResource {
     this.registerOutputs({ workloads: this.workloads });
   }
 
-  private channel(name: string, c: ConsumerPlan, args: DockerConsumersArgs): pulumi.Output<string>[] {
+  private channel(
+    name: string,
+    c: ConsumerPlan,
+    args: DockerConsumersArgs,
+  ): pulumi.Output<string>[] {
     const base = workloadName(name, c);
-    const image = new docker.RemoteImage(`${base}-image`, { name: args.image, keepLocally: true }, { parent: this });
+    const image = new docker.RemoteImage(
+      `${base}-image`,
+      { name: args.image, keepLocally: true },
+      { parent: this },
+    );
     const files = secretFiles(c, args);
     const labels = consumerLabels(base, c);
     return Array.from({ length: c.replicas }, (_, i) => {

@@ -26,7 +26,9 @@ export interface NodeContainerInputs {
   /** The rendered files, identical on every node. */
   readonly files: readonly RenderedFile[];
   /** Staged secrets and scripts (start.ts installs them at start). */
-  readonly staged: Readonly<Record<"erlang.cookie" | "definitions.json" | "start.sh" | "watchdog.sh", pulumi.Input<string>>>;
+  readonly staged: Readonly<
+    Record<"erlang.cookie" | "definitions.json" | "start.sh" | "watchdog.sh", pulumi.Input<string>>
+  >;
   readonly labels: readonly DockerLabel[];
 }
 
@@ -46,7 +48,10 @@ export function nodeContainer(spec: ClusterSpec, n: NodeContainerInputs): docker
     ],
     uploads: [
       ...n.files.map((f) => ({ file: f.path, content: f.content })),
-      ...Object.entries(n.staged).map(([file, content]) => ({ file: `${STAGING}/${file}`, content })),
+      ...Object.entries(n.staged).map(([file, content]) => ({
+        file: `${STAGING}/${file}`,
+        content,
+      })),
     ],
     // Run by sh: the provider's uploads carry no mode bits (the SDK's `executable` is ignored).
     entrypoints: ["sh", `${STAGING}/start.sh`],
@@ -88,7 +93,10 @@ export interface ConsumerContainerInputs {
 }
 
 /** One dispatcher replica: non-root, no capabilities, secrets as files, a readiness healthcheck. */
-export function consumerContainer(plan: ConsumerPlan, c: ConsumerContainerInputs): docker.ContainerArgs {
+export function consumerContainer(
+  plan: ConsumerPlan,
+  c: ConsumerContainerInputs,
+): docker.ContainerArgs {
   const ready = `fetch('http://127.0.0.1:${HTTP_PORT}/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`;
   return {
     name: c.host,
@@ -97,14 +105,23 @@ export function consumerContainer(plan: ConsumerPlan, c: ConsumerContainerInputs
     networksAdvanced: [{ name: c.network, aliases: [c.host] }],
     envs: Object.entries(plan.env).map(([k, v]) => `${k}=${v}`),
     // The secrets as files, like a mounted Kubernetes Secret.
-    uploads: Object.entries(c.files).map(([f, content]) => ({ file: `${SECRETS_DIR}/${f}`, content })),
+    uploads: Object.entries(c.files).map(([f, content]) => ({
+      file: `${SECRETS_DIR}/${f}`,
+      content,
+    })),
     user: "10001:10001",
     // Not a read-only root filesystem on Docker: uploads are copied into the container before
     // it starts, which Docker refuses for a read-only one. (Kubernetes mounts them instead.)
     tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
     memory: 256,
     memorySwap: 256, // no swap; Docker's default (twice the memory) would show as drift
-    healthcheck: { tests: ["CMD", "node", "-e", ready], interval: "10s", timeout: "5s", retries: 6, startPeriod: "10s" },
+    healthcheck: {
+      tests: ["CMD", "node", "-e", ready],
+      interval: "10s",
+      timeout: "5s",
+      retries: 6,
+      startPeriod: "10s",
+    },
     restart: "unless-stopped",
     capabilities: { drops: ["ALL"] },
     securityOpts: ["no-new-privileges:true"],

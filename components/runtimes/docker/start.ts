@@ -61,7 +61,11 @@ export interface WatchdogOptions {
   readonly stuckAfterS?: number;
 }
 
-export function watchdogScript(spec: ClusterSpec, nodes: readonly string[], o: WatchdogOptions = {}): string {
+export function watchdogScript(
+  spec: ClusterSpec,
+  nodes: readonly string[],
+  o: WatchdogOptions = {},
+): string {
   // The same file on every node: its peers are the other hostnames.
   const majority = Math.floor(nodes.length / 2) + 1; // counting this node
   const pidFile = o.pidFile ?? `${spec.dataDir}/rabbit@$(hostname).pid`;

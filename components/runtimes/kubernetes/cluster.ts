@@ -11,7 +11,12 @@ import * as rbacv1 from "@pulumi/kubernetes/rbac/v1";
 import type { Environment } from "../../core/environment";
 import { ADMIN_USER } from "../../core/naming";
 import { type ClusterOutputs, clusterCredentials } from "../../cluster/credentials";
-import { CONFIG_DIR, DEFAULT_PORTS, kubernetesNodeNames, renderConfigFiles } from "../../cluster/render";
+import {
+  CONFIG_DIR,
+  DEFAULT_PORTS,
+  kubernetesNodeNames,
+  renderConfigFiles,
+} from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
 import {
   type ClusterNames,
@@ -58,9 +63,14 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
     const { spec } = args;
     const n = clusterNames(name, args.namespace ?? spec.namespace ?? "warren");
     const ns = n.namespace;
-    const namespace = (args.createNamespace ?? true)
-      ? new corev1.Namespace(`${name}-namespace`, { metadata: { name: ns, labels: n.labels } }, { parent: this })
-      : undefined;
+    const namespace =
+      (args.createNamespace ?? true)
+        ? new corev1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: ns, labels: n.labels } },
+            { parent: this },
+          )
+        : undefined;
     const inNs = { parent: this, dependsOn: namespace ? [namespace] : [] };
 
     const runtime = kubernetesRuntime(n);
@@ -70,7 +80,12 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
     const account = peerDiscoveryAccount(n, inNs);
     const config = new corev1.ConfigMap(
       `${name}-config`,
-      { metadata: meta(n, n.config), data: Object.fromEntries(files.map((f) => [f.path.slice(CONFIG_DIR.length + 1), f.content])) },
+      {
+        metadata: meta(n, n.config),
+        data: Object.fromEntries(
+          files.map((f) => [f.path.slice(CONFIG_DIR.length + 1), f.content]),
+        ),
+      },
       inNs,
     );
     const secrets = new corev1.Secret(
@@ -98,15 +113,33 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
       },
       inNs,
     );
-    new corev1.Service(`${name}-nodes`, { metadata: meta(n, n.nodes), spec: nodesService(n) }, inNs);
-    const service = new corev1.Service(`${name}-client`, { metadata: meta(n), spec: clientService(spec, n) }, inNs);
-    new policyv1.PodDisruptionBudget(`${name}-pdb`, { metadata: meta(n), spec: disruptionBudget(n) }, inNs);
-    new networkingv1.NetworkPolicy(`${name}-network`, { metadata: meta(n), spec: networkPolicy(spec, n) }, inNs);
+    new corev1.Service(
+      `${name}-nodes`,
+      { metadata: meta(n, n.nodes), spec: nodesService(n) },
+      inNs,
+    );
+    const service = new corev1.Service(
+      `${name}-client`,
+      { metadata: meta(n), spec: clientService(spec, n) },
+      inNs,
+    );
+    new policyv1.PodDisruptionBudget(
+      `${name}-pdb`,
+      { metadata: meta(n), spec: disruptionBudget(n) },
+      inNs,
+    );
+    new networkingv1.NetworkPolicy(
+      `${name}-network`,
+      { metadata: meta(n), spec: networkPolicy(spec, n) },
+      inNs,
+    );
 
     const host = `${n.name}.${ns}.svc`;
     this.serviceName = service.metadata.name;
     this.amqpEndpoint = pulumi.output(`${host}:${DEFAULT_PORTS.amqp}`);
-    this.amqpEndpointFromHost = pulumi.output(args.managementUrl).apply((u) => `${new URL(u).hostname}:${DEFAULT_PORTS.amqp}`);
+    this.amqpEndpointFromHost = pulumi
+      .output(args.managementUrl)
+      .apply((u) => `${new URL(u).hostname}:${DEFAULT_PORTS.amqp}`);
     // The client Service resolves to every ready node: one name is every node here.
     this.amqpEndpoints = this.amqpEndpoint.apply((e) => [e]);
     this.amqpEndpointsFromHost = this.amqpEndpointFromHost.apply((e) => [e]);
@@ -129,9 +162,20 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
 }
 
 /** The nodes' ServiceAccount, allowed what peer discovery asks of the Kubernetes API. */
-function peerDiscoveryAccount(n: ClusterNames, opts: pulumi.CustomResourceOptions): corev1.ServiceAccount {
-  const account = new corev1.ServiceAccount(`${n.name}-serviceaccount`, { metadata: meta(n) }, opts);
-  const role = new rbacv1.Role(n.peerDiscovery, { metadata: meta(n, n.peerDiscovery), rules: PEER_DISCOVERY_RULES }, opts);
+function peerDiscoveryAccount(
+  n: ClusterNames,
+  opts: pulumi.CustomResourceOptions,
+): corev1.ServiceAccount {
+  const account = new corev1.ServiceAccount(
+    `${n.name}-serviceaccount`,
+    { metadata: meta(n) },
+    opts,
+  );
+  const role = new rbacv1.Role(
+    n.peerDiscovery,
+    { metadata: meta(n, n.peerDiscovery), rules: PEER_DISCOVERY_RULES },
+    opts,
+  );
   new rbacv1.RoleBinding(
     n.peerDiscovery,
     {

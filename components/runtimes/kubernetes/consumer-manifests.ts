@@ -14,7 +14,11 @@ export function deployment(
   labels: Labels,
   refs: { readonly secret: pulumi.Input<string>; readonly secretVersion: pulumi.Input<string> },
 ): k8s.types.input.apps.v1.DeploymentSpec {
-  const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, timeoutSeconds: 5 });
+  const probe = (path: string) => ({
+    httpGet: { path, port: "http" },
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+  });
   return {
     replicas: plan.autoscale ? undefined : plan.replicas,
     selector: { matchLabels: selectorOf(labels) },
@@ -40,7 +44,11 @@ export function deployment(
             resources: plan.resources,
             readinessProbe: probe("/readyz"),
             livenessProbe: { ...probe("/healthz"), failureThreshold: 3 },
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ["ALL"] },
+            },
             volumeMounts: [
               { name: "secrets", mountPath: SECRETS_DIR, readOnly: true },
               { name: "tmp", mountPath: "/tmp" },
@@ -72,12 +80,23 @@ export function autoscaler(
     minReplicas: plan.replicas,
     maxReplicas: plan.autoscale.maxReplicas,
     metrics: [
-      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: plan.autoscale.cpuUtilization } } },
+      {
+        type: "Resource",
+        resource: {
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: plan.autoscale.cpuUtilization },
+        },
+      },
     ],
   };
 }
 
 /** With more than one replica, a drain keeps one running; undefined for a single replica. */
-export function consumerDisruptionBudget(plan: ConsumerPlan, labels: Labels): k8s.types.input.policy.v1.PodDisruptionBudgetSpec | undefined {
-  return plan.replicas > 1 ? { minAvailable: 1, selector: { matchLabels: selectorOf(labels) } } : undefined;
+export function consumerDisruptionBudget(
+  plan: ConsumerPlan,
+  labels: Labels,
+): k8s.types.input.policy.v1.PodDisruptionBudgetSpec | undefined {
+  return plan.replicas > 1
+    ? { minAvailable: 1, selector: { matchLabels: selectorOf(labels) } }
+    : undefined;
 }

@@ -7,7 +7,12 @@ import * as autoscalingv2 from "@pulumi/kubernetes/autoscaling/v2";
 import * as corev1 from "@pulumi/kubernetes/core/v1";
 import * as policyv1 from "@pulumi/kubernetes/policy/v1";
 import * as pulumi from "@pulumi/pulumi";
-import { type ConsumersArgs, consumerLabels, secretFiles, workloadName } from "../../alerting/consumer-files";
+import {
+  type ConsumersArgs,
+  consumerLabels,
+  secretFiles,
+  workloadName,
+} from "../../alerting/consumer-files";
 import type { ConsumerPlan } from "../../alerting/consumer-plan";
 import { autoscaler, consumerDisruptionBudget, deployment } from "./consumer-manifests";
 
@@ -28,14 +33,26 @@ export class KubernetesConsumers extends pulumi.ComponentResource {
     this.registerOutputs({ workloads: this.workloads });
   }
 
-  private channel(name: string, c: ConsumerPlan, args: KubernetesConsumersArgs): pulumi.Output<string> {
+  private channel(
+    name: string,
+    c: ConsumerPlan,
+    args: KubernetesConsumersArgs,
+  ): pulumi.Output<string> {
     const base = workloadName(name, c);
     const labels = consumerLabels(base, c);
     const metadata = { name: base, namespace: args.namespace, labels };
     const o = { parent: this };
-    const secret = new corev1.Secret(`${base}-secret`, { metadata, type: "Opaque", stringData: secretFiles(c, args) }, o);
+    const secret = new corev1.Secret(
+      `${base}-secret`,
+      { metadata, type: "Opaque", stringData: secretFiles(c, args) },
+      o,
+    );
     const refs = { secret: secret.metadata.name, secretVersion: secret.metadata.resourceVersion };
-    const dep = new appsv1.Deployment(`${base}-deployment`, { metadata, spec: deployment(c, args.image, labels, refs) }, o);
+    const dep = new appsv1.Deployment(
+      `${base}-deployment`,
+      { metadata, spec: deployment(c, args.image, labels, refs) },
+      o,
+    );
     const hpa = autoscaler(c, dep.metadata.name);
     if (hpa) new autoscalingv2.HorizontalPodAutoscaler(`${base}-hpa`, { metadata, spec: hpa }, o);
     const pdb = consumerDisruptionBudget(c, labels);

@@ -3,7 +3,13 @@
 // NetworkPolicy. cluster.ts maps them onto resources; tests call them directly.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { CONFIG_DIR, DEFAULT_PORTS, EPMD_PORT, RABBITMQ_HOME, type KubernetesRuntime } from "../../cluster/render";
+import {
+  CONFIG_DIR,
+  DEFAULT_PORTS,
+  EPMD_PORT,
+  RABBITMQ_HOME,
+  type KubernetesRuntime,
+} from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
 import { type Labels, selectorLabels, workloadLabels } from "../../core/labels";
 
@@ -49,7 +55,11 @@ const RABBITMQ_UID = 999; // the rabbitmq user of the official image
 /** Time a node may take to hand over before it stops: quorum queues must keep a majority. */
 const TERMINATION_GRACE_SECONDS = 60 * 60 * 24 * 7;
 
-const RESTRICTED = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
+const RESTRICTED = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
 
 /** Peer discovery reads the endpoints of the headless service. */
 export const PEER_DISCOVERY_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
@@ -66,7 +76,11 @@ export interface StatefulSetRefs {
   readonly configVersion: pulumi.Input<string>;
 }
 
-export function statefulSet(spec: ClusterSpec, n: ClusterNames, refs: StatefulSetRefs): k8s.types.input.apps.v1.StatefulSetSpec {
+export function statefulSet(
+  spec: ClusterSpec,
+  n: ClusterNames,
+  refs: StatefulSetRefs,
+): k8s.types.input.apps.v1.StatefulSetSpec {
   return {
     serviceName: n.nodes,
     replicas: spec.replicas,
@@ -88,7 +102,11 @@ export function statefulSet(spec: ClusterSpec, n: ClusterNames, refs: StatefulSe
   };
 }
 
-function podSpec(spec: ClusterSpec, n: ClusterNames, refs: StatefulSetRefs): k8s.types.input.core.v1.PodSpec {
+function podSpec(
+  spec: ClusterSpec,
+  n: ClusterNames,
+  refs: StatefulSetRefs,
+): k8s.types.input.core.v1.PodSpec {
   const matchLabels = n.selector;
   return {
     serviceAccountName: refs.serviceAccount,
@@ -105,9 +123,16 @@ function podSpec(spec: ClusterSpec, n: ClusterNames, refs: StatefulSetRefs): k8s
       {
         name: "setup",
         image: spec.image,
-        command: ["sh", "-c", `install -m 600 /run/warren/cookie/erlang.cookie ${RABBITMQ_HOME}/.erlang.cookie`],
+        command: [
+          "sh",
+          "-c",
+          `install -m 600 /run/warren/cookie/erlang.cookie ${RABBITMQ_HOME}/.erlang.cookie`,
+        ],
         securityContext: RESTRICTED,
-        resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "64Mi" } },
+        resources: {
+          requests: { cpu: "50m", memory: "64Mi" },
+          limits: { cpu: "200m", memory: "64Mi" },
+        },
         volumeMounts: [
           { name: "cookie", mountPath: "/run/warren/cookie", readOnly: true },
           { name: "home", mountPath: RABBITMQ_HOME },
@@ -123,24 +148,44 @@ function podSpec(spec: ClusterSpec, n: ClusterNames, refs: StatefulSetRefs): k8s
         projected: {
           sources: [
             { configMap: { name: refs.configMap } },
-            { secret: { name: refs.secret, items: [{ key: "definitions.json", path: "definitions.json", mode: 0o440 }] } },
+            {
+              secret: {
+                name: refs.secret,
+                items: [{ key: "definitions.json", path: "definitions.json", mode: 0o440 }],
+              },
+            },
           ],
         },
       },
-      { name: "cookie", secret: { secretName: refs.secret, items: [{ key: "erlang.cookie", path: "erlang.cookie" }], defaultMode: 0o440 } },
+      {
+        name: "cookie",
+        secret: {
+          secretName: refs.secret,
+          items: [{ key: "erlang.cookie", path: "erlang.cookie" }],
+          defaultMode: 0o440,
+        },
+      },
       { name: "home", emptyDir: { sizeLimit: "16Mi" } },
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
     ],
-    topologySpreadConstraints: ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map((topologyKey) => ({
-      maxSkew: 1,
-      topologyKey,
-      whenUnsatisfiable: "ScheduleAnyway",
-      labelSelector: { matchLabels },
-    })),
+    topologySpreadConstraints: ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map(
+      (topologyKey) => ({
+        maxSkew: 1,
+        topologyKey,
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels },
+      }),
+    ),
     affinity: {
       podAntiAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [
-          { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels } } },
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: "kubernetes.io/hostname",
+              labelSelector: { matchLabels },
+            },
+          },
         ],
       },
     },
@@ -162,12 +207,31 @@ function nodeContainer(spec: ClusterSpec): k8s.types.input.core.v1.Container {
     ],
     env: [{ name: "RABBITMQ_CONF_ENV_FILE", value: `${CONFIG_DIR}/rabbitmq-env.conf` }],
     resources: spec.resources,
-    readinessProbe: { exec: { command: diagnostics("-q", "check_port_connectivity") }, initialDelaySeconds: 10, periodSeconds: 10, timeoutSeconds: 10 },
-    livenessProbe: { exec: { command: diagnostics("-q", "status") }, initialDelaySeconds: 60, periodSeconds: 60, timeoutSeconds: 15, failureThreshold: 3 },
+    readinessProbe: {
+      exec: { command: diagnostics("-q", "check_port_connectivity") },
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+      timeoutSeconds: 10,
+    },
+    livenessProbe: {
+      exec: { command: diagnostics("-q", "status") },
+      initialDelaySeconds: 60,
+      periodSeconds: 60,
+      timeoutSeconds: 15,
+      failureThreshold: 3,
+    },
     // Hand over before stopping: wait until quorum queues keep a majority without this node,
     // then drain it (close client connections, move leaders).
     lifecycle: {
-      preStop: { exec: { command: ["sh", "-c", "rabbitmq-upgrade await_online_quorum_plus_one -t 604800 && rabbitmq-upgrade drain"] } },
+      preStop: {
+        exec: {
+          command: [
+            "sh",
+            "-c",
+            "rabbitmq-upgrade await_online_quorum_plus_one -t 604800 && rabbitmq-upgrade drain",
+          ],
+        },
+      },
     },
     securityContext: RESTRICTED,
     volumeMounts: [
@@ -194,7 +258,10 @@ export function nodesService(n: ClusterNames): k8s.types.input.core.v1.ServiceSp
 }
 
 /** The client service: AMQP, management and Prometheus on every ready node. */
-export function clientService(spec: ClusterSpec, n: ClusterNames): k8s.types.input.core.v1.ServiceSpec {
+export function clientService(
+  spec: ClusterSpec,
+  n: ClusterNames,
+): k8s.types.input.core.v1.ServiceSpec {
   const restricted = spec.exposure === "LoadBalancer" && spec.management.allowedCidrs.length > 0;
   return {
     type: spec.exposure,
@@ -209,12 +276,19 @@ export function clientService(spec: ClusterSpec, n: ClusterNames): k8s.types.inp
 }
 
 /** At most one node down at a time (drains, upgrades): quorum queues keep their majority. */
-export function disruptionBudget(n: ClusterNames): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+export function disruptionBudget(
+  n: ClusterNames,
+): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
   return { maxUnavailable: 1, selector: { matchLabels: n.selector } };
 }
 
-export function networkPolicy(spec: ClusterSpec, n: ClusterNames): k8s.types.input.networking.v1.NetworkPolicySpec {
-  const inNamespace = (ns: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } });
+export function networkPolicy(
+  spec: ClusterSpec,
+  n: ClusterNames,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+  const inNamespace = (ns: string) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+  });
   const cidrs = spec.management.allowedCidrs;
   return {
     podSelector: { matchLabels: n.selector },
@@ -223,10 +297,18 @@ export function networkPolicy(spec: ClusterSpec, n: ClusterNames): k8s.types.inp
       // The nodes among themselves: epmd, distribution, and everything a node asks another.
       { from: [{ podSelector: { matchLabels: n.selector } }] },
       // AMQP from the consumers' namespace.
-      { from: [inNamespace(spec.amqp.consumerNamespace ?? n.namespace)], ports: [{ port: DEFAULT_PORTS.amqp }] },
+      {
+        from: [inNamespace(spec.amqp.consumerNamespace ?? n.namespace)],
+        ports: [{ port: DEFAULT_PORTS.amqp }],
+      },
       // Management and Prometheus from the configured networks only.
       ...(cidrs.length
-        ? [{ from: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: DEFAULT_PORTS.management }, { port: DEFAULT_PORTS.prometheus }] }]
+        ? [
+            {
+              from: cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+              ports: [{ port: DEFAULT_PORTS.management }, { port: DEFAULT_PORTS.prometheus }],
+            },
+          ]
         : []),
     ],
   };

@@ -8,16 +8,23 @@ import { parseAlert } from "../../../apps/dispatcher/src/schema";
 import { compileTemplate } from "../../../apps/dispatcher/src/template";
 import { alert } from "./support/fixtures";
 
-const parse = (v: unknown) => parseAlert(Buffer.from(typeof v === "string" ? v : JSON.stringify(v)));
+const parse = (v: unknown) =>
+  parseAlert(Buffer.from(typeof v === "string" ? v : JSON.stringify(v)));
 
 describe("alert schema", () => {
   it("accepts a complete alert as it is", () => {
     assert.deepEqual(parse(alert()), { ok: true, alert: alert() });
-    assert.deepEqual(parse(alert({ body: "", labels: {}, timestamp: "2024-05-01T20:00:00.123+08:00" })).ok, true);
+    assert.deepEqual(
+      parse(alert({ body: "", labels: {}, timestamp: "2024-05-01T20:00:00.123+08:00" })).ok,
+      true,
+    );
   });
 
   it("refuses bodies that are not UTF-8 JSON", () => {
-    assert.deepEqual(parseAlert(Buffer.from([0xff, 0xfe, 0x7b])), { ok: false, reason: "invalid alert: not UTF-8 JSON (The encoded data was not valid for encoding utf-8)" });
+    assert.deepEqual(parseAlert(Buffer.from([0xff, 0xfe, 0x7b])), {
+      ok: false,
+      reason: "invalid alert: not UTF-8 JSON (The encoded data was not valid for encoding utf-8)",
+    });
     const r = parse("not json");
     assert.equal(r.ok, false);
     assert.match(r.ok ? "" : r.reason, /^invalid alert: not UTF-8 JSON \(Unexpected token/);
@@ -27,27 +34,41 @@ describe("alert schema", () => {
     const { id: _id, ...noId } = alert();
     assert.deepEqual(parse({ ...noId, severity: 3, labels: { host: 1 }, extra: true }), {
       ok: false,
-      reason: "invalid alert: id: Required; severity: Expected string, received number; labels.host: Expected string, received number; extra: unknown field",
+      reason:
+        "invalid alert: id: Required; severity: Expected string, received number; labels.host: Expected string, received number; extra: unknown field",
     });
-    assert.deepEqual(parse([alert()]), { ok: false, reason: "invalid alert: (message): Expected object, received array" });
+    assert.deepEqual(parse([alert()]), {
+      ok: false,
+      reason: "invalid alert: (message): Expected object, received array",
+    });
   });
 
   it("requires an ISO 8601 timestamp with a zone", () => {
     for (const timestamp of ["2024-05-01T12:00:00", "2024-05-01", "yesterday", "1714564800"])
-      assert.deepEqual(parse(alert({ timestamp })), {
-        ok: false,
-        reason: "invalid alert: timestamp: must be an ISO 8601 date-time with a zone, e.g. 2024-05-01T12:00:00Z",
-      }, timestamp);
+      assert.deepEqual(
+        parse(alert({ timestamp })),
+        {
+          ok: false,
+          reason:
+            "invalid alert: timestamp: must be an ISO 8601 date-time with a zone, e.g. 2024-05-01T12:00:00Z",
+        },
+        timestamp,
+      );
   });
 
   it("refuses empty ids and titles", () => {
-    assert.deepEqual(parse(alert({ id: "", title: "" })), { ok: false, reason: "invalid alert: id: must not be empty; title: must not be empty" });
+    assert.deepEqual(parse(alert({ id: "", title: "" })), {
+      ok: false,
+      reason: "invalid alert: id: must not be empty; title: must not be empty",
+    });
   });
 });
 
 describe("gateway templates", () => {
   it("fills placeholders with JSON-escaped values and labels as an object", () => {
-    const c = compileTemplate('{"to":["+8613800000000"],"msg":"{{headline}}","host":"{{labels.host}}","none":"{{labels.nope}}","all":{{labels}},"t":"{{ timestamp }}"}');
+    const c = compileTemplate(
+      '{"to":["+8613800000000"],"msg":"{{headline}}","host":"{{labels.host}}","none":"{{labels.nope}}","all":{{labels}},"t":"{{ timestamp }}"}',
+    );
     assert.equal(c.ok, true);
     if (!c.ok) return;
     const a = alert({ title: 'Disk "full"\nnow', labels: { host: "db\\1" } });
@@ -68,14 +89,29 @@ describe("gateway templates", () => {
   });
 
   it("renders valid JSON that round-trips any field values (property)", () => {
-    const c = compileTemplate('{"id":"{{id}}","title":"{{title}}","body":"{{body}}","text":"{{text}}","l":{{labels}}}');
+    const c = compileTemplate(
+      '{"id":"{{id}}","title":"{{title}}","body":"{{body}}","text":"{{text}}","l":{{labels}}}',
+    );
     if (!c.ok) return assert.fail(c.errors.join());
     fc.assert(
-      fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), fc.dictionary(fc.string({ minLength: 1 }).filter((k) => k !== "__proto__"), fc.string()), (title, body, labels) => {
-        const a = alert({ title, body, labels });
-        const out = JSON.parse(c.template.render(a)) as Record<string, unknown>;
-        return out.title === title && out.body === body && out.id === a.id && JSON.stringify(out.l) === JSON.stringify(labels);
-      }),
+      fc.property(
+        fc.string({ unit: "binary" }),
+        fc.string({ unit: "binary" }),
+        fc.dictionary(
+          fc.string({ minLength: 1 }).filter((k) => k !== "__proto__"),
+          fc.string(),
+        ),
+        (title, body, labels) => {
+          const a = alert({ title, body, labels });
+          const out = JSON.parse(c.template.render(a)) as Record<string, unknown>;
+          return (
+            out.title === title &&
+            out.body === body &&
+            out.id === a.id &&
+            JSON.stringify(out.l) === JSON.stringify(labels)
+          );
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -93,21 +129,33 @@ describe("formatting", () => {
 describe("log redaction", () => {
   it("never writes a registered secret, raw, URL-encoded or inside a URL", () => {
     const lines: string[] = [];
-    const redactor = new Redactor().addUrl("amqp://consumer:p%40ss-w0rd@rabbit:5672/alerting").add("tok-123456");
+    const redactor = new Redactor()
+      .addUrl("amqp://consumer:p%40ss-w0rd@rabbit:5672/alerting")
+      .add("tok-123456");
     const log = createLogger({ write: (l) => void lines.push(l), redactor });
-    log.error("connect failed", { error: new Error("auth p@ss-w0rd refused for amqp://consumer:p%40ss-w0rd@rabbit:5672/alerting"), token: "Bearer tok-123456" });
+    log.error("connect failed", {
+      error: new Error(
+        "auth p@ss-w0rd refused for amqp://consumer:p%40ss-w0rd@rabbit:5672/alerting",
+      ),
+      token: "Bearer tok-123456",
+    });
     const entry = JSON.parse(lines[0]) as Record<string, unknown>;
-    assert.deepEqual([entry.level, entry.msg, entry.error, entry.token], [
-      "error",
-      "connect failed",
-      { message: "auth [redacted] refused for [redacted]", name: "Error" },
-      "Bearer [redacted]",
-    ]);
+    assert.deepEqual(
+      [entry.level, entry.msg, entry.error, entry.token],
+      [
+        "error",
+        "connect failed",
+        { message: "auth [redacted] refused for [redacted]", name: "Error" },
+        "Bearer [redacted]",
+      ],
+    );
   });
 
   it("writes one JSON object per line and drops levels below the minimum", () => {
     const lines: string[] = [];
-    const log = createLogger({ level: "warn", write: (l) => void lines.push(l) }).child({ channel: "sms" });
+    const log = createLogger({ level: "warn", write: (l) => void lines.push(l) }).child({
+      channel: "sms",
+    });
     log.info("hidden");
     log.warn("shown", { n: 1 });
     assert.equal(lines.length, 1);

@@ -63,7 +63,10 @@ function dispatcher(extra: Record<string, string> = {}): Dispatcher {
 }
 
 /** Runs `f` with a started, consuming dispatcher, and stops it whatever happens. */
-async function withDispatcher(f: (d: Dispatcher) => Promise<void>, extra: Record<string, string> = {}): Promise<void> {
+async function withDispatcher(
+  f: (d: Dispatcher) => Promise<void>,
+  extra: Record<string, string> = {},
+): Promise<void> {
   const d = dispatcher(extra);
   try {
     await d.start();
@@ -85,7 +88,8 @@ async function metrics(d: Dispatcher): Promise<string> {
 /** The channel and retry queues are empty and the dispatcher has nothing in flight (it acks first). */
 const settled = (d: Dispatcher) => async (): Promise<boolean> => {
   if (d.inFlight > 0) return false;
-  for (const q of [vh.queue, ...vh.spec.retryDelays.map((r) => r.queue)]) if ((await vh.ready(q)) > 0) return false;
+  for (const q of [vh.queue, ...vh.spec.retryDelays.map((r) => r.queue)])
+    if ((await vh.ready(q)) > 0) return false;
   return d.inFlight === 0;
 };
 
@@ -95,7 +99,10 @@ const QUORUM_GET = { "x-delivery-count": 0 };
 
 describe("dispatcher on a real broker", () => {
   it("delivers an alert once after two retries through the real retry queues", async () => {
-    answer = (_req, id) => (id === "retry-1" && requestsFor("retry-1").length <= 2 ? { status: 500, body: '{"error":"busy"}' } : { status: 200 });
+    answer = (_req, id) =>
+      id === "retry-1" && requestsFor("retry-1").length <= 2
+        ? { status: 500, body: '{"error":"busy"}' }
+        : { status: 200 };
     const spy = await vh.spy(vh.spec.retryExchange, "#");
     await withDispatcher(async (d) => {
       await vh.publish([alert({ id: "retry-1" })]);
@@ -105,12 +112,23 @@ describe("dispatcher on a real broker", () => {
       const attempts = requestsFor("retry-1");
       assert.equal(attempts.length, 3);
       const gaps = [attempts[1].at - attempts[0].at, attempts[2].at - attempts[1].at];
-      assert.ok(gaps[0] >= 200 && gaps[0] < 1700, `first retry after ${gaps[0].toFixed(0)}ms, expected ~200ms`);
-      assert.ok(gaps[1] >= 400 && gaps[1] < 1900, `second retry after ${gaps[1].toFixed(0)}ms, expected ~400ms`);
+      assert.ok(
+        gaps[0] >= 200 && gaps[0] < 1700,
+        `first retry after ${gaps[0].toFixed(0)}ms, expected ~200ms`,
+      );
+      assert.ok(
+        gaps[1] >= 400 && gaps[1] < 1900,
+        `second retry after ${gaps[1].toFixed(0)}ms, expected ~400ms`,
+      );
 
       const copies = await vh.take(spy);
       assert.deepEqual(
-        copies.map((m) => [m.fields.routingKey, headersOf(m)["x-warren-attempt"], headersOf(m)["x-warren-reason"], m.properties.deliveryMode]),
+        copies.map((m) => [
+          m.fields.routingKey,
+          headersOf(m)["x-warren-attempt"],
+          headersOf(m)["x-warren-reason"],
+          m.properties.deliveryMode,
+        ]),
         [
           ["sms.200ms", 1, 'sms gateway: HTTP 500 {"error":"busy"}', 2],
           ["sms.400ms", 2, 'sms gateway: HTTP 500 {"error":"busy"}', 2],
@@ -124,7 +142,10 @@ describe("dispatcher on a real broker", () => {
           metricValue(m, "warren_dispatcher_failed_total", { channel: "sms", kind: "transient" }),
           metricValue(m, "warren_dispatcher_retried_total", { channel: "sms", delay: "200ms" }),
           metricValue(m, "warren_dispatcher_retried_total", { channel: "sms", delay: "400ms" }),
-          metricValue(m, "warren_dispatcher_parked_total", { channel: "sms", outcome: "exhausted" }),
+          metricValue(m, "warren_dispatcher_parked_total", {
+            channel: "sms",
+            outcome: "exhausted",
+          }),
           metricValue(m, "warren_dispatcher_in_flight", { channel: "sms" }),
           metricValue(m, "warren_dispatcher_latency_seconds_count", { channel: "sms" }),
         ],
@@ -135,7 +156,8 @@ describe("dispatcher on a real broker", () => {
   });
 
   it("parks an alert that always fails after the last attempt, with the reason headers", async () => {
-    answer = (_req, id) => (id === "down-1" ? { status: 503, body: '{"error":"down"}' } : { status: 200 });
+    answer = (_req, id) =>
+      id === "down-1" ? { status: 503, body: '{"error":"down"}' } : { status: 200 };
     const published = alert({ id: "down-1" });
     await withDispatcher(async (d) => {
       await vh.publish([published]);
@@ -144,14 +166,23 @@ describe("dispatcher on a real broker", () => {
       const [parked, ...more] = await vh.take(vh.parkedQueue);
       assert.equal(more.length, 0);
       assert.equal(requestsFor("down-1").length, 3);
-      assert.deepEqual([parked.fields.exchange, parked.fields.routingKey, JSON.parse(parked.content.toString())], [vh.spec.parkedExchange, "sms", published]);
+      assert.deepEqual(
+        [parked.fields.exchange, parked.fields.routingKey, JSON.parse(parked.content.toString())],
+        [vh.spec.parkedExchange, "sms", published],
+      );
       assert.deepEqual(headersOf(parked), {
         ...QUORUM_GET,
         "x-warren-reason": 'gave up after 3 attempts: sms gateway: HTTP 503 {"error":"down"}',
         "x-warren-attempts": 3,
         "x-warren-outcome": "exhausted",
       });
-      assert.equal(metricValue(await metrics(d), "warren_dispatcher_parked_total", { channel: "sms", outcome: "exhausted" }), 1);
+      assert.equal(
+        metricValue(await metrics(d), "warren_dispatcher_parked_total", {
+          channel: "sms",
+          outcome: "exhausted",
+        }),
+        1,
+      );
     });
   });
 
@@ -166,7 +197,15 @@ describe("dispatcher on a real broker", () => {
       assert.deepEqual(
         parked.map((m) => [m.content.toString(), headersOf(m)]).sort(),
         [
-          [JSON.stringify(noTimestamp), { ...QUORUM_GET, "x-warren-reason": "invalid alert: timestamp: Required", "x-warren-attempts": 0, "x-warren-outcome": "invalid" }],
+          [
+            JSON.stringify(noTimestamp),
+            {
+              ...QUORUM_GET,
+              "x-warren-reason": "invalid alert: timestamp: Required",
+              "x-warren-attempts": 0,
+              "x-warren-outcome": "invalid",
+            },
+          ],
           [
             "not json at all",
             {
@@ -181,20 +220,29 @@ describe("dispatcher on a real broker", () => {
       assert.equal(sink.requests.length, before);
       const m = await metrics(d);
       assert.deepEqual(
-        [metricValue(m, "warren_dispatcher_failed_total", { channel: "sms", kind: "invalid" }), metricValue(m, "warren_dispatcher_parked_total", { channel: "sms", outcome: "invalid" })],
+        [
+          metricValue(m, "warren_dispatcher_failed_total", { channel: "sms", kind: "invalid" }),
+          metricValue(m, "warren_dispatcher_parked_total", { channel: "sms", outcome: "invalid" }),
+        ],
         [2, 2],
       );
     });
   });
 
   it("parks a permanent refusal (4xx) after one attempt", async () => {
-    answer = (_req, id) => (id === "refused-1" ? { status: 422, body: '{"error":"bad number"}' } : { status: 200 });
+    answer = (_req, id) =>
+      id === "refused-1" ? { status: 422, body: '{"error":"bad number"}' } : { status: 200 };
     await withDispatcher(async (d) => {
       await vh.publish([alert({ id: "refused-1" })]);
       await until("the alert to be parked", async () => (await vh.ready(vh.parkedQueue)) === 1);
       await until("the queues to settle", settled(d));
       const [parked] = await vh.take(vh.parkedQueue);
-      assert.deepEqual(headersOf(parked), { ...QUORUM_GET, "x-warren-reason": 'sms gateway: HTTP 422 {"error":"bad number"}', "x-warren-attempts": 1, "x-warren-outcome": "permanent" });
+      assert.deepEqual(headersOf(parked), {
+        ...QUORUM_GET,
+        "x-warren-reason": 'sms gateway: HTTP 422 {"error":"bad number"}',
+        "x-warren-attempts": 1,
+        "x-warren-outcome": "permanent",
+      });
       assert.equal(requestsFor("refused-1").length, 1);
     });
   });
@@ -206,7 +254,8 @@ describe("dispatcher on a real broker", () => {
   async function cutBeforeAck(id: string, extra: Record<string, string>): Promise<string> {
     let release!: () => void;
     const cut = new Promise<void>((r) => (release = r));
-    answer = (_req, i) => (i === id && requestsFor(id).length === 1 ? { status: 200, after: cut } : { status: 200 });
+    answer = (_req, i) =>
+      i === id && requestsFor(id).length === 1 ? { status: 200, after: cut } : { status: 200 };
     let m = "";
     await withDispatcher(async (d) => {
       await vh.publish([alert({ id })]);
@@ -216,20 +265,28 @@ describe("dispatcher on a real broker", () => {
       // name: the management API lists connections late, and may still list earlier tests' ones.
       let mine: { name: string }[] = [];
       await until("the management API to list the dispatcher's connection", async () => {
-        const all = await broker.mgmtJson<{ name: string; client_properties?: { connection_name?: string } }[]>(`/api/vhosts/${encodeURIComponent(vh.vhost)}/connections`);
+        const all = await broker.mgmtJson<
+          { name: string; client_properties?: { connection_name?: string } }[]
+        >(`/api/vhosts/${encodeURIComponent(vh.vhost)}/connections`);
         mine = all.filter((c) => c.client_properties?.connection_name === d.connectionName);
         return mine.length > 0;
       });
       assert.equal(mine.length, 1);
-      const lost = () => logs.messages("warn").filter((msg) => msg === "lost the broker connection").length;
+      const lost = () =>
+        logs.messages("warn").filter((msg) => msg === "lost the broker connection").length;
       const lostBefore = lost();
-      await broker.mgmtJson(`/api/connections/${encodeURIComponent(mine[0].name)}`, { method: "DELETE" });
+      await broker.mgmtJson(`/api/connections/${encodeURIComponent(mine[0].name)}`, {
+        method: "DELETE",
+      });
       await until("the dispatcher to notice", () => lost() === lostBefore + 1);
       release();
       await until("the dispatcher to consume again", () => d.ready);
       await until("the redelivery handled", async () => {
         m = await metrics(d);
-        return requestsFor(id).length === 2 || metricValue(m, "warren_dispatcher_duplicates_total", { channel: "sms" }) === 1;
+        return (
+          requestsFor(id).length === 2 ||
+          metricValue(m, "warren_dispatcher_duplicates_total", { channel: "sms" }) === 1
+        );
       });
       await until("the queue to settle", settled(d));
       await sleep(300);
@@ -246,7 +303,9 @@ describe("dispatcher on a real broker", () => {
     // What happens to the first attempt's late answer depends on how far amqplib got in closing
     // the channel when it arrives (a failed ack, logged or not; counted as delivered or not):
     // the contract is the redelivery above, one reconnection, and the redelivered attempt counted.
-    assert.ok([1, 2].includes(metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" })));
+    assert.ok(
+      [1, 2].includes(metricValue(m, "warren_dispatcher_delivered_total", { channel: "sms" })),
+    );
   });
 
   it("does not send the broker's redelivery of an alert the target accepted (de-duplication)", async () => {
@@ -263,24 +322,34 @@ describe("dispatcher on a real broker", () => {
     answer = () => ({ status: 200 });
     // The first "node" refuses connections: the dispatcher goes on to the next URL.
     const dead = vh.consumerUrl.replace(/@[^/]+\//, "@127.0.0.1:1/");
-    await withDispatcher(async (d) => {
-      await vh.publish([alert({ id: "dup-1" })]);
-      await until("the first copy delivered", () => requestsFor("dup-1").length === 1);
-      await vh.publish([alert({ id: "dup-1" }), alert({ id: "dup-2" })]);
-      await until("the queues to settle", settled(d));
-      await until("dup-2 delivered", () => requestsFor("dup-2").length === 1);
-      assert.equal(requestsFor("dup-1").length, 1);
-      assert.equal(metricValue(await metrics(d), "warren_dispatcher_duplicates_total", { channel: "sms" }), 1);
-    }, { WARREN_AMQP_URL: `${dead},${vh.consumerUrl}` });
+    await withDispatcher(
+      async (d) => {
+        await vh.publish([alert({ id: "dup-1" })]);
+        await until("the first copy delivered", () => requestsFor("dup-1").length === 1);
+        await vh.publish([alert({ id: "dup-1" }), alert({ id: "dup-2" })]);
+        await until("the queues to settle", settled(d));
+        await until("dup-2 delivered", () => requestsFor("dup-2").length === 1);
+        assert.equal(requestsFor("dup-1").length, 1);
+        assert.equal(
+          metricValue(await metrics(d), "warren_dispatcher_duplicates_total", { channel: "sms" }),
+          1,
+        );
+      },
+      { WARREN_AMQP_URL: `${dead},${vh.consumerUrl}` },
+    );
   });
 
   it("reports health at once and readiness only while consuming", async () => {
-    const d = dispatcher({ WARREN_AMQP_URL: broker.amqpUrl("nobody", "wrong-password-must-not-be-logged", vh.vhost) });
+    const d = dispatcher({
+      WARREN_AMQP_URL: broker.amqpUrl("nobody", "wrong-password-must-not-be-logged", vh.vhost),
+    });
     try {
       await d.start();
       const base = `http://127.0.0.1:${d.httpPort}`;
       await until("a refused login", () => logs.lines.some((l) => l.includes("ACCESS_REFUSED")));
-      const [health, ready, missing] = await Promise.all(["/healthz", "/readyz", "/nope"].map((p) => fetch(base + p)));
+      const [health, ready, missing] = await Promise.all(
+        ["/healthz", "/readyz", "/nope"].map((p) => fetch(base + p)),
+      );
       assert.deepEqual(
         [health.status, await health.text(), ready.status, await ready.text(), missing.status],
         [200, "ok\n", 503, "not ready: connecting\n", 404],
@@ -291,16 +360,35 @@ describe("dispatcher on a real broker", () => {
     await withDispatcher(async (ok) => {
       const ready = await fetch(`http://127.0.0.1:${ok.httpPort}/readyz`);
       assert.deepEqual([ready.status, await ready.text()], [200, "ready\n"]);
-      assert.equal(metricValue(await metrics(ok), "warren_dispatcher_ready", { channel: "sms" }), 1);
+      assert.equal(
+        metricValue(await metrics(ok), "warren_dispatcher_ready", { channel: "sms" }),
+        1,
+      );
     });
   });
 
   it("writes JSON log lines without the AMQP password, the gateway key or the token", () => {
     assert.ok(logs.lines.length > 20, `only ${logs.lines.length} log lines`);
     const entries = logs.entries;
-    assert.ok(entries.every((e) => typeof e.time === "string" && typeof e.level === "string" && typeof e.msg === "string" && e.channel === "sms"));
-    assert.ok(logs.messages().includes("retry scheduled") && logs.messages("warn").includes("parked"));
+    assert.ok(
+      entries.every(
+        (e) =>
+          typeof e.time === "string" &&
+          typeof e.level === "string" &&
+          typeof e.msg === "string" &&
+          e.channel === "sms",
+      ),
+    );
+    assert.ok(
+      logs.messages().includes("retry scheduled") && logs.messages("warn").includes("parked"),
+    );
     const all = logs.lines.join("");
-    for (const secret of [vh.consumerPassword, "wrong-password-must-not-be-logged", "gw-key-in-url", GATEWAY_TOKEN]) assert.equal(all.includes(secret), false, `log contains ${secret}`);
+    for (const secret of [
+      vh.consumerPassword,
+      "wrong-password-must-not-be-logged",
+      "gw-key-in-url",
+      GATEWAY_TOKEN,
+    ])
+      assert.equal(all.includes(secret), false, `log contains ${secret}`);
   });
 });

@@ -8,14 +8,19 @@ import { DEFAULT_TEMPLATE } from "../../../apps/dispatcher/src/template";
 import { tempFiles } from "../../support/temp";
 
 const AMQP = "amqp://alerts-consumer-sms:s3cret-pass@rabbit:5672/alerting";
-const base = { WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "sms", WARREN_GATEWAY_URL: "https://sms.example/send" };
+const base = {
+  WARREN_AMQP_URL: AMQP,
+  WARREN_CHANNEL_KIND: "sms",
+  WARREN_GATEWAY_URL: "https://sms.example/send",
+};
 
 const errorsOf = (env: Record<string, string>) => {
   const r = parseConfig(env);
   assert.equal(r.ok, false, "expected the configuration to be refused");
   return r.ok ? [] : r.errors;
 };
-const withoutUrl = () => Object.fromEntries(Object.entries(base).filter(([k]) => k !== "WARREN_AMQP_URL"));
+const withoutUrl = () =>
+  Object.fromEntries(Object.entries(base).filter(([k]) => k !== "WARREN_AMQP_URL"));
 const configOf = (env: Record<string, string>) => {
   const r = parseConfig(env);
   if (!r.ok) assert.fail(`expected a valid configuration, got:\n${r.errors.join("\n")}`);
@@ -49,7 +54,12 @@ describe("dispatcher configuration", () => {
         shutdownTimeoutMs: 25_000,
         reconnect: { minMs: 500, maxMs: 30_000 },
         logLevel: "info",
-        target: { kind: "sms", url: "https://sms.example/send", template: DEFAULT_TEMPLATE, token: undefined },
+        target: {
+          kind: "sms",
+          url: "https://sms.example/send",
+          template: DEFAULT_TEMPLATE,
+          token: undefined,
+        },
         // Gateway and webhook URLs count as secrets: they often carry a key.
         secrets: [AMQP, "https://sms.example/send"],
       },
@@ -76,11 +86,26 @@ describe("dispatcher configuration", () => {
       WARREN_LOG_LEVEL: "debug",
     });
     assert.deepEqual(
-      [config.channel, config.queue, config.retryExchange, config.parkedExchange, config.retryDelays, config.maxAttempts],
+      [
+        config.channel,
+        config.queue,
+        config.retryExchange,
+        config.parkedExchange,
+        config.retryDelays,
+        config.maxAttempts,
+      ],
       ["sms-backup", "alerts.sms-backup", "x.retry", "x.parked", ["200ms", "1s", "1h"], 6],
     );
     assert.deepEqual(
-      [config.prefetch, config.concurrency, config.http, config.targetTimeoutMs, config.shutdownTimeoutMs, config.reconnect, config.logLevel],
+      [
+        config.prefetch,
+        config.concurrency,
+        config.http,
+        config.targetTimeoutMs,
+        config.shutdownTimeoutMs,
+        config.reconnect,
+        config.logLevel,
+      ],
       [100, 4, { port: 0, host: "127.0.0.1" }, 1500, 60_000, { minMs: 100, maxMs: 5000 }, "debug"],
     );
   });
@@ -106,24 +131,39 @@ describe("dispatcher configuration", () => {
   });
 
   it("requires the channel kind", () => {
-    assert.deepEqual(errorsOf({ WARREN_AMQP_URL: AMQP }), ["WARREN_CHANNEL_KIND: is required: one of wecom, dingtalk, wechat, email, sms, phone"]);
+    assert.deepEqual(errorsOf({ WARREN_AMQP_URL: AMQP }), [
+      "WARREN_CHANNEL_KIND: is required: one of wecom, dingtalk, wechat, email, sms, phone",
+    ]);
   });
 
   it("refuses an AMQP URL that is not amqp(s) without echoing it", () => {
-    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: "http://u:p4ssw0rd@rabbit/" }), ["WARREN_AMQP_URL: must be an amqp:// or amqps:// URL, not http://"]);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: "http://u:p4ssw0rd@rabbit/" }), [
+      "WARREN_AMQP_URL: must be an amqp:// or amqps:// URL, not http://",
+    ]);
     const errors = errorsOf({ ...base, WARREN_AMQP_URL: "not a url p4ssw0rd" });
-    assert.deepEqual(errors, ["WARREN_AMQP_URL: is not a valid URL (amqp://user:password@host:5672/vhost)"]);
+    assert.deepEqual(errors, [
+      "WARREN_AMQP_URL: is not a valid URL (amqp://user:password@host:5672/vhost)",
+    ]);
   });
 
   it("takes every node of the cluster, separated by commas or new lines, each one a secret", () => {
-    const nodes = ["amqp://u:p1@rabbit-1:5672/alerting", "amqp://u:p1@rabbit-2:5672/alerting", "amqps://u:p1@rabbit-3:5671/alerting"];
-    const { config } = configOf({ ...withoutUrl(), WARREN_AMQP_URL_FILE: file("urls", `${nodes[0]},${nodes[1]}\n${nodes[2]}\n`) });
+    const nodes = [
+      "amqp://u:p1@rabbit-1:5672/alerting",
+      "amqp://u:p1@rabbit-2:5672/alerting",
+      "amqps://u:p1@rabbit-3:5671/alerting",
+    ];
+    const { config } = configOf({
+      ...withoutUrl(),
+      WARREN_AMQP_URL_FILE: file("urls", `${nodes[0]},${nodes[1]}\n${nodes[2]}\n`),
+    });
     assert.deepEqual(config.amqpUrls, nodes);
     for (const n of nodes) assert.ok(config.secrets.includes(n), n);
     assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: `${nodes[0]},http://x/` }), [
       "WARREN_AMQP_URL: must be an amqp:// or amqps:// URL, not http:// (URL 2 of 2)",
     ]);
-    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: " , " }), ["WARREN_AMQP_URL: lists no URL"]);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: " , " }), [
+      "WARREN_AMQP_URL: lists no URL",
+    ]);
     assert.deepEqual(errorsOf({ ...base, WARREN_HEARTBEAT: "1500ms" }), [
       "WARREN_HEARTBEAT: must be a whole number of seconds (AMQP counts heartbeats in seconds)",
     ]);
@@ -137,21 +177,39 @@ describe("dispatcher configuration", () => {
       WARREN_GATEWAY_TOKEN_FILE: file("token", "t0ken-value\n"),
     });
     assert.deepEqual(config.amqpUrls, [AMQP]);
-    assert.deepEqual(config.target, { kind: "phone", url: new URL("https://voice.example/call?key=k3y-in-url"), template: DEFAULT_TEMPLATE, token: "t0ken-value" });
-    assert.deepEqual(config.secrets, [AMQP, "https://voice.example/call?key=k3y-in-url", "t0ken-value"]);
+    assert.deepEqual(config.target, {
+      kind: "phone",
+      url: new URL("https://voice.example/call?key=k3y-in-url"),
+      template: DEFAULT_TEMPLATE,
+      token: "t0ken-value",
+    });
+    assert.deepEqual(config.secrets, [
+      AMQP,
+      "https://voice.example/call?key=k3y-in-url",
+      "t0ken-value",
+    ]);
   });
 
   it("refuses a secret given both directly and as a file, and unreadable or empty secret files", () => {
-    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL_FILE: file("dup", AMQP) }), ["WARREN_AMQP_URL: set either WARREN_AMQP_URL or WARREN_AMQP_URL_FILE, not both"]);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL_FILE: file("dup", AMQP) }), [
+      "WARREN_AMQP_URL: set either WARREN_AMQP_URL or WARREN_AMQP_URL_FILE, not both",
+    ]);
     const missing = path.join(dir, "nope");
-    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: "", WARREN_AMQP_URL_FILE: missing }), [`WARREN_AMQP_URL_FILE: cannot read ${JSON.stringify(missing)}: ENOENT`]);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: "", WARREN_AMQP_URL_FILE: missing }), [
+      `WARREN_AMQP_URL_FILE: cannot read ${JSON.stringify(missing)}: ENOENT`,
+    ]);
     const empty = file("empty", "");
-    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: "", WARREN_AMQP_URL_FILE: empty }), [`WARREN_AMQP_URL_FILE: ${JSON.stringify(empty)} is empty`]);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: "", WARREN_AMQP_URL_FILE: empty }), [
+      `WARREN_AMQP_URL_FILE: ${JSON.stringify(empty)} is empty`,
+    ]);
   });
 
   it("parks at once when no retry delays are configured, and refuses retries without retry queues", () => {
     assert.deepEqual(
-      [configOf({ ...base, WARREN_RETRY_DELAYS: "" }).config.retryDelays, configOf({ ...base, WARREN_RETRY_DELAYS: "" }).config.maxAttempts],
+      [
+        configOf({ ...base, WARREN_RETRY_DELAYS: "" }).config.retryDelays,
+        configOf({ ...base, WARREN_RETRY_DELAYS: "" }).config.maxAttempts,
+      ],
       [[], 1],
     );
     assert.deepEqual(errorsOf({ ...base, WARREN_RETRY_DELAYS: "", WARREN_MAX_ATTEMPTS: "3" }), [
@@ -163,40 +221,72 @@ describe("dispatcher configuration", () => {
     assert.deepEqual(errorsOf({ ...base, WARREN_RETRY_DELAYS: "5s,30 s,5min" }), [
       'WARREN_RETRY_DELAYS: must be a comma-separated list of delay labels as in the retry queue names ("5s,30s,5m"); not a delay: "30 s", "5min"',
     ]);
-    assert.deepEqual(errorsOf({ ...base, WARREN_RETRY_DELAYS: "5s,5s" }), ['WARREN_RETRY_DELAYS: lists a delay more than once: "5s,5s"']);
+    assert.deepEqual(errorsOf({ ...base, WARREN_RETRY_DELAYS: "5s,5s" }), [
+      'WARREN_RETRY_DELAYS: lists a delay more than once: "5s,5s"',
+    ]);
   });
 
   it("refuses a channel name that cannot be a routing-key word, and names over 255 bytes", () => {
     assert.deepEqual(errorsOf({ ...base, WARREN_CHANNEL: "sms.eu" }), [
       'WARREN_CHANNEL: must be lower-case letters, digits and dashes, starting with a letter (the channel\'s name in routing keys), got "sms.eu"',
     ]);
-    assert.deepEqual(errorsOf({ ...base, WARREN_QUEUE: "q".repeat(256) }), ["WARREN_QUEUE: must be at most 255 bytes"]);
-  });
-
-  it("refuses a reconnect ceiling below its floor", () => {
-    assert.deepEqual(errorsOf({ ...base, WARREN_RECONNECT_MIN_DELAY: "10s", WARREN_RECONNECT_MAX_DELAY: "1s" }), [
-      "WARREN_RECONNECT_MAX_DELAY: must not be shorter than WARREN_RECONNECT_MIN_DELAY",
+    assert.deepEqual(errorsOf({ ...base, WARREN_QUEUE: "q".repeat(256) }), [
+      "WARREN_QUEUE: must be at most 255 bytes",
     ]);
   });
 
+  it("refuses a reconnect ceiling below its floor", () => {
+    assert.deepEqual(
+      errorsOf({ ...base, WARREN_RECONNECT_MIN_DELAY: "10s", WARREN_RECONNECT_MAX_DELAY: "1s" }),
+      ["WARREN_RECONNECT_MAX_DELAY: must not be shorter than WARREN_RECONNECT_MIN_DELAY"],
+    );
+  });
+
   it("flags a misspelt variable as an error and warns about other kinds' and foreign variables", () => {
-    assert.deepEqual(errorsOf({ ...base, WARREN_PREFECTH: "5" }), ['WARREN_PREFECTH: unknown variable (did you mean "WARREN_PREFETCH"?)']);
+    assert.deepEqual(errorsOf({ ...base, WARREN_PREFECTH: "5" }), [
+      'WARREN_PREFECTH: unknown variable (did you mean "WARREN_PREFETCH"?)',
+    ]);
     const { warnings } = configOf({ ...base, WARREN_SMTP_HOST: "mail", WARREN_TEST_BROKER: "{}" });
-    assert.deepEqual(warnings, ["WARREN_SMTP_HOST is set but channel kind sms does not use it", "WARREN_TEST_BROKER is not a dispatcher variable; ignored"]);
+    assert.deepEqual(warnings, [
+      "WARREN_SMTP_HOST is set but channel kind sms does not use it",
+      "WARREN_TEST_BROKER is not a dispatcher variable; ignored",
+    ]);
   });
 
   describe("targets", () => {
     it("needs the WeCom webhook URL and refuses non-http URLs without echoing them", () => {
-      assert.deepEqual(errorsOf({ WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "wecom" }), ["WARREN_WECOM_WEBHOOK_URL: is required (or WARREN_WECOM_WEBHOOK_URL_FILE, a file holding it)"]);
-      assert.deepEqual(errorsOf({ WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "wecom", WARREN_WECOM_WEBHOOK_URL: "ftp://x/?key=abc" }), [
-        "WARREN_WECOM_WEBHOOK_URL: must be an http:// or https:// URL, not ftp://",
+      assert.deepEqual(errorsOf({ WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "wecom" }), [
+        "WARREN_WECOM_WEBHOOK_URL: is required (or WARREN_WECOM_WEBHOOK_URL_FILE, a file holding it)",
       ]);
-      assert.deepEqual(errorsOf({ WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "wecom", WARREN_WECOM_WEBHOOK_URL: "key=abc" }), ["WARREN_WECOM_WEBHOOK_URL: is not a valid URL"]);
+      assert.deepEqual(
+        errorsOf({
+          WARREN_AMQP_URL: AMQP,
+          WARREN_CHANNEL_KIND: "wecom",
+          WARREN_WECOM_WEBHOOK_URL: "ftp://x/?key=abc",
+        }),
+        ["WARREN_WECOM_WEBHOOK_URL: must be an http:// or https:// URL, not ftp://"],
+      );
+      assert.deepEqual(
+        errorsOf({
+          WARREN_AMQP_URL: AMQP,
+          WARREN_CHANNEL_KIND: "wecom",
+          WARREN_WECOM_WEBHOOK_URL: "key=abc",
+        }),
+        ["WARREN_WECOM_WEBHOOK_URL: is not a valid URL"],
+      );
     });
 
     it("takes the DingTalk webhook and its optional signing secret", () => {
-      const env = { WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "dingtalk", WARREN_DINGTALK_WEBHOOK_URL: "https://oapi.dingtalk.com/robot/send?access_token=tok" };
-      assert.deepEqual(configOf(env).config.target, { kind: "dingtalk", webhookUrl: new URL(env.WARREN_DINGTALK_WEBHOOK_URL), secret: undefined });
+      const env = {
+        WARREN_AMQP_URL: AMQP,
+        WARREN_CHANNEL_KIND: "dingtalk",
+        WARREN_DINGTALK_WEBHOOK_URL: "https://oapi.dingtalk.com/robot/send?access_token=tok",
+      };
+      assert.deepEqual(configOf(env).config.target, {
+        kind: "dingtalk",
+        webhookUrl: new URL(env.WARREN_DINGTALK_WEBHOOK_URL),
+        secret: undefined,
+      });
       assert.deepEqual(configOf({ ...env, WARREN_DINGTALK_SECRET: "SECabc" }).config.target, {
         kind: "dingtalk",
         webhookUrl: new URL(env.WARREN_DINGTALK_WEBHOOK_URL),
@@ -212,11 +302,20 @@ describe("dispatcher configuration", () => {
         "WARREN_GATEWAY_TEMPLATE: unknown placeholder {{titel}}; use one of {{id}}, {{severity}}, {{title}}, {{body}}, {{source}}, {{timestamp}}, {{headline}}, {{text}}, {{labels.<name>}} or {{labels}}",
       ]);
       const [unquoted] = errorsOf({ ...base, WARREN_GATEWAY_TEMPLATE: '{"msg":{{title}}}' });
-      assert.match(unquoted, /^WARREN_GATEWAY_TEMPLATE: does not render valid JSON \(put string placeholders inside quotes: "\{\{title\}\}"\): /);
+      assert.match(
+        unquoted,
+        /^WARREN_GATEWAY_TEMPLATE: does not render valid JSON \(put string placeholders inside quotes: "\{\{title\}\}"\): /,
+      );
     });
 
     it("configures email with STARTTLS on 587 by default, and implicit TLS on 465", () => {
-      const env = { WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "email", WARREN_SMTP_HOST: "smtp.example", WARREN_EMAIL_FROM: "Alerts <alerts@example.com>", WARREN_EMAIL_TO: "a@example.com, b@example.com" };
+      const env = {
+        WARREN_AMQP_URL: AMQP,
+        WARREN_CHANNEL_KIND: "email",
+        WARREN_SMTP_HOST: "smtp.example",
+        WARREN_EMAIL_FROM: "Alerts <alerts@example.com>",
+        WARREN_EMAIL_TO: "a@example.com, b@example.com",
+      };
       assert.deepEqual(configOf(env).config.target, {
         kind: "email",
         host: "smtp.example",
@@ -226,17 +325,33 @@ describe("dispatcher configuration", () => {
         from: "Alerts <alerts@example.com>",
         to: ["a@example.com", "b@example.com"],
       });
-      const implicit = configOf({ ...env, WARREN_SMTP_TLS: "implicit", WARREN_SMTP_USER: "bot", WARREN_SMTP_PASSWORD_FILE: file("smtp-pw", "pw-from-file\n") }).config.target;
-      assert.deepEqual([implicit.kind === "email" && implicit.port, implicit.kind === "email" && implicit.auth], [465, { user: "bot", password: "pw-from-file" }]);
+      const implicit = configOf({
+        ...env,
+        WARREN_SMTP_TLS: "implicit",
+        WARREN_SMTP_USER: "bot",
+        WARREN_SMTP_PASSWORD_FILE: file("smtp-pw", "pw-from-file\n"),
+      }).config.target;
+      assert.deepEqual(
+        [implicit.kind === "email" && implicit.port, implicit.kind === "email" && implicit.auth],
+        [465, { user: "bot", password: "pw-from-file" }],
+      );
     });
 
     it("refuses email without sender, recipients, or with half the credentials", () => {
-      assert.deepEqual(errorsOf({ WARREN_AMQP_URL: AMQP, WARREN_CHANNEL_KIND: "email", WARREN_SMTP_USER: "bot", WARREN_EMAIL_TO: "ops@example.com, nobody" }), [
-        "WARREN_SMTP_HOST: is required",
-        "WARREN_SMTP_PASSWORD: SMTP authentication needs both WARREN_SMTP_USER and WARREN_SMTP_PASSWORD (or _FILE)",
-        "WARREN_EMAIL_FROM: is required",
-        'WARREN_EMAIL_TO: not an address: "nobody"',
-      ]);
+      assert.deepEqual(
+        errorsOf({
+          WARREN_AMQP_URL: AMQP,
+          WARREN_CHANNEL_KIND: "email",
+          WARREN_SMTP_USER: "bot",
+          WARREN_EMAIL_TO: "ops@example.com, nobody",
+        }),
+        [
+          "WARREN_SMTP_HOST: is required",
+          "WARREN_SMTP_PASSWORD: SMTP authentication needs both WARREN_SMTP_USER and WARREN_SMTP_PASSWORD (or _FILE)",
+          "WARREN_EMAIL_FROM: is required",
+          'WARREN_EMAIL_TO: not an address: "nobody"',
+        ],
+      );
     });
   });
 });

@@ -24,7 +24,10 @@ describe("delivered-id window", () => {
   it("keeps at most maxEntries ids, dropping the least recently remembered", () => {
     const w = new DeliveredIds({ maxEntries: 3, now: clock().now });
     for (const id of ["a", "b", "c", "d"]) w.remember(id);
-    assert.deepEqual(["a", "b", "c", "d"].map((id) => w.seen(id)), [false, true, true, true]);
+    assert.deepEqual(
+      ["a", "b", "c", "d"].map((id) => w.seen(id)),
+      [false, true, true, true],
+    );
     assert.equal(w.size, 3);
   });
 
@@ -34,9 +37,15 @@ describe("delivered-id window", () => {
     w.remember("a"); // delivered again: now the newest
     assert.equal(w.seen("b"), true); // a query only: b stays the oldest
     w.remember("d");
-    assert.deepEqual(["a", "b", "c", "d"].map((id) => w.seen(id)), [true, false, true, true]);
+    assert.deepEqual(
+      ["a", "b", "c", "d"].map((id) => w.seen(id)),
+      [true, false, true, true],
+    );
     w.remember("e");
-    assert.deepEqual(["a", "c", "d", "e"].map((id) => w.seen(id)), [true, false, true, true]);
+    assert.deepEqual(
+      ["a", "c", "d", "e"].map((id) => w.seen(id)),
+      [true, false, true, true],
+    );
   });
 
   it("forgets an id maxAgeMs after it was remembered, and restarts the age when it is remembered again", () => {
@@ -71,7 +80,10 @@ describe("delivered-id window", () => {
   });
 
   it("refuses bounds that are not positive", () => {
-    assert.throws(() => new DeliveredIds({ maxEntries: 0 }), /maxEntries: must be a positive integer, got 0/);
+    assert.throws(
+      () => new DeliveredIds({ maxEntries: 0 }),
+      /maxEntries: must be a positive integer, got 0/,
+    );
     assert.throws(() => new DeliveredIds({ maxEntries: 1.5 }), /maxEntries/);
     assert.throws(() => new DeliveredIds({ maxAgeMs: 0 }), /maxAgeMs: must be positive, got 0/);
     assert.throws(() => new DeliveredIds({ maxAgeMs: Number.NaN }), /maxAgeMs/);
@@ -86,26 +98,33 @@ describe("delivered-id window", () => {
       fc.record({ kind: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 40 }) }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 100 }), fc.array(op, { maxLength: 200 }), (maxEntries, maxAgeMs, ops) => {
-        const c = clock(0);
-        const w = new DeliveredIds({ maxEntries, maxAgeMs, now: c.now });
-        // Reference: every remember, in order, one entry per id (the latest); an id is seen if it
-        // is among the last maxEntries distinct ids remembered and younger than maxAgeMs.
-        let ref: { id: string; at: number }[] = [];
-        for (const o of ops) {
-          if (o.kind === "advance") c.advance(o.ms);
-          else if (o.kind === "remember") {
-            w.remember(o.id);
-            ref = [...ref.filter((e) => e.id !== o.id), { id: o.id, at: c.now() }];
-          } else {
-            const expected = ref.slice(-maxEntries).some((e) => e.id === o.id && c.now() - e.at < maxAgeMs);
-            assert.equal(w.seen(o.id), expected);
+      fc.property(
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 100 }),
+        fc.array(op, { maxLength: 200 }),
+        (maxEntries, maxAgeMs, ops) => {
+          const c = clock(0);
+          const w = new DeliveredIds({ maxEntries, maxAgeMs, now: c.now });
+          // Reference: every remember, in order, one entry per id (the latest); an id is seen if it
+          // is among the last maxEntries distinct ids remembered and younger than maxAgeMs.
+          let ref: { id: string; at: number }[] = [];
+          for (const o of ops) {
+            if (o.kind === "advance") c.advance(o.ms);
+            else if (o.kind === "remember") {
+              w.remember(o.id);
+              ref = [...ref.filter((e) => e.id !== o.id), { id: o.id, at: c.now() }];
+            } else {
+              const expected = ref
+                .slice(-maxEntries)
+                .some((e) => e.id === o.id && c.now() - e.at < maxAgeMs);
+              assert.equal(w.seen(o.id), expected);
+            }
+            const live = ref.slice(-maxEntries).filter((e) => c.now() - e.at < maxAgeMs).length;
+            assert.equal(w.size, live);
+            assert.ok(w.size <= maxEntries);
           }
-          const live = ref.slice(-maxEntries).filter((e) => c.now() - e.at < maxAgeMs).length;
-          assert.equal(w.size, live);
-          assert.ok(w.size <= maxEntries);
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -23,7 +23,10 @@ interface Run {
 const running = new Set<ChildProcess>();
 
 function run(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   running.add(child);
   const lines: string[] = [];
   let buf = "";
@@ -40,7 +43,12 @@ function run(env: Record<string, string>): Run {
       resolve({ code, signal });
     }),
   );
-  return { child, lines, exit, entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    child,
+    lines,
+    exit,
+    entries: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 // A failed test must not leave a dispatcher running: stop what we started, by PID.
@@ -50,13 +58,25 @@ after(() => {
 
 describe("dispatcher process", () => {
   it("exits with code 2 and one error line per bad variable", async () => {
-    const r = run({ WARREN_CHANNEL_KIND: "sms", WARREN_PREFETCH: "lots", WARREN_GATEWAY_URL: "https://gw.example/" });
+    const r = run({
+      WARREN_CHANNEL_KIND: "sms",
+      WARREN_PREFETCH: "lots",
+      WARREN_GATEWAY_URL: "https://gw.example/",
+    });
     assert.deepEqual(await r.exit, { code: 2, signal: null });
     assert.deepEqual(
       r.entries().map((e) => [e.level, e.msg, e.variable]),
       [
-        ["error", "invalid configuration: WARREN_AMQP_URL: is required (or WARREN_AMQP_URL_FILE, a file holding it)", "WARREN_AMQP_URL"],
-        ["error", 'invalid configuration: WARREN_PREFETCH: must be an integer from 1 to 65535, got "lots"', "WARREN_PREFETCH"],
+        [
+          "error",
+          "invalid configuration: WARREN_AMQP_URL: is required (or WARREN_AMQP_URL_FILE, a file holding it)",
+          "WARREN_AMQP_URL",
+        ],
+        [
+          "error",
+          'invalid configuration: WARREN_PREFETCH: must be an integer from 1 to 65535, got "lots"',
+          "WARREN_PREFETCH",
+        ],
       ],
     );
   });
@@ -71,7 +91,11 @@ describe("dispatcher process", () => {
       broker = await ensureBroker();
       vh = await createAlertingVhost(broker, { channel: "wecom", delays: ["1s"] });
       // A robot that takes 30 ms per message, so many deliveries are in flight at the signal.
-      sink = await startHttpSink(() => ({ status: 200, body: '{"errcode":0,"errmsg":"ok"}', delayMs: 30 }));
+      sink = await startHttpSink(() => ({
+        status: 200,
+        body: '{"errcode":0,"errmsg":"ok"}',
+        delayMs: 30,
+      }));
     });
     after(async () => {
       await sink?.close();
@@ -101,22 +125,46 @@ describe("dispatcher process", () => {
       const stopMs = performance.now() - t0;
       assert.deepEqual(exit, { code: 0, signal: null });
 
-      const delivered = sink.requests.map((q) => (JSON.parse(q.body) as { markdown: { content: string } }).markdown.content.match(/> id: (term-\d+)$/)![1]);
-      const queued = (await vh.take(vh.queue)).map((m) => (JSON.parse(m.content.toString()) as { id: string }).id);
+      const delivered = sink.requests.map(
+        (q) =>
+          (JSON.parse(q.body) as { markdown: { content: string } }).markdown.content.match(
+            /> id: (term-\d+)$/,
+          )![1],
+      );
+      const queued = (await vh.take(vh.queue)).map(
+        (m) => (JSON.parse(m.content.toString()) as { id: string }).id,
+      );
       const seen = [...delivered, ...queued];
       const duplicates = seen.length - new Set(seen).size;
       const entries = r.entries();
-      const drain = entries.find((e) => e.msg === "stopped consuming; finishing in-flight deliveries");
-      t.diagnostic(`delivered ${delivered.length}, still queued ${queued.length}, duplicates ${duplicates}, in flight at SIGTERM ${String(drain?.inFlight)}, stop took ${stopMs.toFixed(0)} ms`);
+      const drain = entries.find(
+        (e) => e.msg === "stopped consuming; finishing in-flight deliveries",
+      );
+      t.diagnostic(
+        `delivered ${delivered.length}, still queued ${queued.length}, duplicates ${duplicates}, in flight at SIGTERM ${String(drain?.inFlight)}, stop took ${stopMs.toFixed(0)} ms`,
+      );
 
-      assert.deepEqual([...new Set(seen)].sort(), [...ids].sort(), "every alert is delivered or still queued");
+      assert.deepEqual(
+        [...new Set(seen)].sort(),
+        [...ids].sort(),
+        "every alert is delivered or still queued",
+      );
       // A graceful stop acks everything it delivered: no alert comes twice.
       assert.equal(duplicates, 0);
       assert.ok(queued.length > 0, "the signal came mid-batch");
-      assert.ok(typeof drain?.inFlight === "number" && drain.inFlight > 0, "deliveries were in flight at the signal");
+      assert.ok(
+        typeof drain?.inFlight === "number" && drain.inFlight > 0,
+        "deliveries were in flight at the signal",
+      );
       assert.deepEqual(await vh.take(vh.parkedQueue), []);
       assert.deepEqual(
-        entries.filter((e) => ["stopping", "stopped consuming; finishing in-flight deliveries", "stopped"].includes(String(e.msg))).map((e) => e.msg),
+        entries
+          .filter((e) =>
+            ["stopping", "stopped consuming; finishing in-flight deliveries", "stopped"].includes(
+              String(e.msg),
+            ),
+          )
+          .map((e) => e.msg),
         ["stopping", "stopped consuming; finishing in-flight deliveries", "stopped"],
       );
       assert.ok(entries.every((e) => !JSON.stringify(e).includes(vh.consumerPassword)));

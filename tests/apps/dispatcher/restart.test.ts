@@ -19,7 +19,10 @@ const CONCURRENCY = 2;
 const signed = (req: RecordedRequest) => {
   const u = new URL(req.url, "http://dingtalk.invalid");
   const ts = u.searchParams.get("timestamp") ?? "";
-  return u.searchParams.get("sign") === createHmac("sha256", SECRET).update(`${ts}\n${SECRET}`).digest("base64");
+  return (
+    u.searchParams.get("sign") ===
+    createHmac("sha256", SECRET).update(`${ts}\n${SECRET}`).digest("base64")
+  );
 };
 
 describe("broker restart", () => {
@@ -32,7 +35,9 @@ describe("broker restart", () => {
     node = await startRestartableBroker({ startTimeoutMs: 120_000 });
     vh = await createAlertingVhost(node, { channel: "dingtalk", delays: ["1s"] });
     sink = await startHttpSink((req) =>
-      signed(req) ? { status: 200, body: '{"errcode":0,"errmsg":"ok"}', delayMs: 50 } : { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' },
+      signed(req)
+        ? { status: 200, body: '{"errcode":0,"errmsg":"ok"}', delayMs: 50 }
+        : { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' },
     );
   });
   after(async () => {
@@ -57,8 +62,17 @@ describe("broker restart", () => {
       }),
       { writeLog: logs.write, defaultMetrics: false },
     );
-    const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `restart-${from + i}`);
-    const delivered = () => sink.requests.filter(signed).map((r) => (JSON.parse(r.body) as { markdown: { text: string } }).markdown.text.match(/> id: (restart-\d+)$/)![1]);
+    const ids = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => `restart-${from + i}`);
+    const delivered = () =>
+      sink.requests
+        .filter(signed)
+        .map(
+          (r) =>
+            (JSON.parse(r.body) as { markdown: { text: string } }).markdown.text.match(
+              /> id: (restart-\d+)$/,
+            )![1],
+        );
     try {
       await d.start();
       await until("the dispatcher to consume", () => d.ready);
@@ -78,19 +92,33 @@ describe("broker restart", () => {
 
       await vh.publish(ids(600, 200).map((id) => alert({ id })));
       await until("every alert to arrive", () => new Set(delivered()).size === 800, 60_000);
-      await until("the queue to drain", async () => d.inFlight === 0 && (await vh.ready(vh.queue)) === 0);
+      await until(
+        "the queue to drain",
+        async () => d.inFlight === 0 && (await vh.ready(vh.queue)) === 0,
+      );
 
       const all = delivered();
       const duplicates = all.length - new Set(all).size;
       const m = await d.metrics.registry.metrics();
-      t.diagnostic(`delivered ${new Set(all).size} alerts, ${duplicates} twice; ${atCut} before the cut; broker away and back in ${((back - cut) / 1000).toFixed(1)} s; reconnects ${metricValue(m, "warren_dispatcher_reconnects_total", { channel: "dingtalk" })}`);
-      assert.ok(atCut < 600, `the cut came after all ${atCut} alerts of the first batch were delivered`);
+      t.diagnostic(
+        `delivered ${new Set(all).size} alerts, ${duplicates} twice; ${atCut} before the cut; broker away and back in ${((back - cut) / 1000).toFixed(1)} s; reconnects ${metricValue(m, "warren_dispatcher_reconnects_total", { channel: "dingtalk" })}`,
+      );
+      assert.ok(
+        atCut < 600,
+        `the cut came after all ${atCut} alerts of the first batch were delivered`,
+      );
       assert.deepEqual([...new Set(all)].sort(), [...ids(0, 800)].sort());
       // Only deliveries in flight when the broker went away can come twice (at least once).
-      assert.ok(duplicates <= PREFETCH * CONCURRENCY, `${duplicates} duplicates, more than the ${PREFETCH * CONCURRENCY} that can be in flight`);
+      assert.ok(
+        duplicates <= PREFETCH * CONCURRENCY,
+        `${duplicates} duplicates, more than the ${PREFETCH * CONCURRENCY} that can be in flight`,
+      );
       assert.equal(sink.requests.filter((r) => !signed(r)).length, 0);
       assert.ok(metricValue(m, "warren_dispatcher_reconnects_total", { channel: "dingtalk" }) >= 1);
-      assert.equal(metricValue(m, "warren_dispatcher_delivered_total", { channel: "dingtalk" }), all.length);
+      assert.equal(
+        metricValue(m, "warren_dispatcher_delivered_total", { channel: "dingtalk" }),
+        all.length,
+      );
       assert.deepEqual(await vh.take(vh.parkedQueue), []);
       assert.ok(logs.messages("warn").includes("lost the broker connection"));
     } finally {

@@ -27,9 +27,15 @@ after(async () => {
   await broker?.stop();
 });
 
-function warren(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function warren(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(PROJECT_DIR, "bin/cli/warren.js"), ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [path.join(PROJECT_DIR, "bin/cli/warren.js"), ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
@@ -46,24 +52,45 @@ function warren(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number 
 describe("warren alert on a real broker", () => {
   it("publishes one alert, confirmed, with the password from WARREN_AMQP_PASSWORD", async () => {
     const r = await warren(
-      ["alert", "--url", v.urlWithoutPassword, "--severity", "critical", "--channel", "sms", "--title", "Disk full on db-1", "--label", "host=db-1", "--id", "cli-1"],
+      [
+        "alert",
+        "--url",
+        v.urlWithoutPassword,
+        "--severity",
+        "critical",
+        "--channel",
+        "sms",
+        "--title",
+        "Disk full on db-1",
+        "--label",
+        "host=db-1",
+        "--id",
+        "cli-1",
+      ],
       { WARREN_AMQP_PASSWORD: broker.adminPassword },
     );
-    assert.deepEqual(r, { code: 0, stdout: `confirmed cli-1 attempts=1 node=${v.urlWithoutPassword}\n`, stderr: "" });
+    assert.deepEqual(r, {
+      code: 0,
+      stdout: `confirmed cli-1 attempts=1 node=${v.urlWithoutPassword}\n`,
+      stderr: "",
+    });
     const [m, ...rest] = await v.take("alerts.sms");
     assert.equal(rest.length, 0);
     assert.equal(m.fields.routingKey, "critical.sms");
     assert.equal(m.properties.messageId, "cli-1");
     const body = JSON.parse(m.content.toString()) as Record<string, unknown>;
-    assert.deepEqual({ ...body, timestamp: typeof body.timestamp }, {
-      id: "cli-1",
-      severity: "critical",
-      title: "Disk full on db-1",
-      body: "",
-      source: "warren-cli",
-      labels: { host: "db-1" },
-      timestamp: "string",
-    });
+    assert.deepEqual(
+      { ...body, timestamp: typeof body.timestamp },
+      {
+        id: "cli-1",
+        severity: "critical",
+        title: "Disk full on db-1",
+        body: "",
+        source: "warren-cli",
+        labels: { host: "db-1" },
+        timestamp: "string",
+      },
+    );
   });
 
   it("publishes --count alerts with suffixed ids, the password from --password-file", async () => {
@@ -72,23 +99,60 @@ describe("warren alert on a real broker", () => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await runAsync(
-      ["alert", "--url", v.urlWithoutPassword, "--password-file", pw, "--severity", "critical", "--title", "t", "--id", "batch", "--count", "3"],
+      [
+        "alert",
+        "--url",
+        v.urlWithoutPassword,
+        "--password-file",
+        pw,
+        "--severity",
+        "critical",
+        "--title",
+        "t",
+        "--id",
+        "batch",
+        "--count",
+        "3",
+      ],
       { out: (l) => out.push(l), err: (l) => err.push(l) },
       {},
     );
-    assert.deepEqual({ code, out, err }, {
-      code: 0,
-      out: [1, 2, 3].map((i) => `confirmed batch-${i} attempts=1 node=${v.urlWithoutPassword}`),
-      err: [],
-    });
-    assert.deepEqual((await v.take("alerts.sms")).map((m) => m.properties.messageId).sort(), ["batch-1", "batch-2", "batch-3"]);
+    assert.deepEqual(
+      { code, out, err },
+      {
+        code: 0,
+        out: [1, 2, 3].map((i) => `confirmed batch-${i} attempts=1 node=${v.urlWithoutPassword}`),
+        err: [],
+      },
+    );
+    assert.deepEqual((await v.take("alerts.sms")).map((m) => m.properties.messageId).sort(), [
+      "batch-1",
+      "batch-2",
+      "batch-3",
+    ]);
   });
 
   it("exits 1 with the broker's refusal for a wrong password", async () => {
-    const r = await warren(["alert", "--url", v.urlWithoutPassword, "--severity", "critical", "--title", "t", "--id", "nope"], { WARREN_AMQP_PASSWORD: "not-the-password-7f3a" });
+    const r = await warren(
+      [
+        "alert",
+        "--url",
+        v.urlWithoutPassword,
+        "--severity",
+        "critical",
+        "--title",
+        "t",
+        "--id",
+        "nope",
+      ],
+      { WARREN_AMQP_PASSWORD: "not-the-password-7f3a" },
+    );
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^warren: alert "nope": amqp:\/\/warren-admin@[^ ]+ refused the connection: .*ACCESS-REFUSED/);
+    assert.match(
+      r.stderr,
+      /^warren: alert "nope": amqp:\/\/warren-admin@[^ ]+ refused the connection: .*ACCESS-REFUSED/,
+    );
     assert.ok(!r.stderr.includes("not-the-password-7f3a"));
   });
 });

@@ -6,12 +6,23 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { parseAlert } from "../../../apps/dispatcher/src/schema";
-import { AlertProducer, type ProducerEvent, type ProducerOptions, PublishError, type PublishResult } from "../../../apps/producer/src/producer";
+import {
+  AlertProducer,
+  type ProducerEvent,
+  type ProducerOptions,
+  PublishError,
+  type PublishResult,
+} from "../../../apps/producer/src/producer";
 import { type Broker, ensureBroker } from "../../support/broker";
 import { freePorts } from "../../support/processes";
 import { sleep, until } from "../../support/wait";
 import { createAlertingVhost } from "../dispatcher/support/topology";
-import { blockedFrame, type HoldingProxy, startHoldingProxy, unblockedFrame } from "./support/proxy";
+import {
+  blockedFrame,
+  type HoldingProxy,
+  startHoldingProxy,
+  unblockedFrame,
+} from "./support/proxy";
 import { connectionNamed, createTestVhost, type TestVhost } from "./support/vhost";
 
 let broker: Broker;
@@ -58,7 +69,12 @@ function via(p: HoldingProxy, v: TestVhost): string {
   return u.toString();
 }
 
-const alert = (id: string, severity = "critical") => ({ id, severity, title: `test alert ${id}`, labels: { n: id } });
+const alert = (id: string, severity = "critical") => ({
+  id,
+  severity,
+  title: `test alert ${id}`,
+  labels: { n: id },
+});
 const rejection = async (p: Promise<unknown>): Promise<PublishError> => {
   try {
     await p;
@@ -74,7 +90,10 @@ describe("AlertProducer on a real broker", () => {
     const v = await vhost();
     await v.exchangeWithQueue("alerts", "alerts.sms", ["critical.sms", "critical.all"]);
     const p = producer({ urls: [v.url] });
-    const r = await p.publish({ id: "a-1", severity: "critical", title: "Disk full on db-1", body: "/var is at 99%" }, { channel: "sms" });
+    const r = await p.publish(
+      { id: "a-1", severity: "critical", title: "Disk full on db-1", body: "/var is at 99%" },
+      { channel: "sms" },
+    );
     assert.equal(r.id, "a-1");
     assert.equal(r.attempts, 1);
     assert.equal(r.url, v.urlWithoutPassword);
@@ -88,18 +107,32 @@ describe("AlertProducer on a real broker", () => {
     assert.equal(m.properties.contentType, "application/json");
     const parsed = parseAlert(m.content);
     assert.ok(parsed.ok, parsed.ok ? "" : parsed.reason);
-    assert.deepEqual({ ...parsed.alert, timestamp: "" }, {
-      id: "a-1",
-      severity: "critical",
-      title: "Disk full on db-1",
-      body: "/var is at 99%",
-      source: "producer-test",
-      labels: {},
-      timestamp: "",
-    });
+    assert.deepEqual(
+      { ...parsed.alert, timestamp: "" },
+      {
+        id: "a-1",
+        severity: "critical",
+        title: "Disk full on db-1",
+        body: "/var is at 99%",
+        source: "producer-test",
+        labels: {},
+        timestamp: "",
+      },
+    );
     assert.deepEqual(
       { ...p.stats },
-      { published: 1, confirmed: 1, republished: 0, unroutable: 0, failed: 0, invalid: 0, connections: 1, inFlight: 0, queued: 0, blocked: false },
+      {
+        published: 1,
+        confirmed: 1,
+        republished: 0,
+        unroutable: 0,
+        failed: 0,
+        invalid: 0,
+        connections: 1,
+        inFlight: 0,
+        queued: 0,
+        blocked: false,
+      },
     );
   });
 
@@ -109,7 +142,9 @@ describe("AlertProducer on a real broker", () => {
     const p = producer({ urls: [v.url] });
     await p.connect();
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 300 }, (_, i) => p.publish(alert(`r-${i}`), { channel: i % 3 === 0 ? "nowhere" : "sms" })),
+      Array.from({ length: 300 }, (_, i) =>
+        p.publish(alert(`r-${i}`), { channel: i % 3 === 0 ? "nowhere" : "sms" }),
+      ),
     );
     // All 300 were on the one channel at once: the returns had to be matched by message-id.
     outcomes.forEach((o, i) => {
@@ -118,14 +153,23 @@ describe("AlertProducer on a real broker", () => {
         const e = (o as PromiseRejectedResult).reason as PublishError;
         assert.equal(e.reason, "unroutable");
         assert.equal(e.attempts, 1);
-        assert.equal(e.message, `alert "r-${i}": unroutable: exchange "alerts" has no queue for routing key "critical.nowhere" and no alternate exchange`);
+        assert.equal(
+          e.message,
+          `alert "r-${i}": unroutable: exchange "alerts" has no queue for routing key "critical.nowhere" and no alternate exchange`,
+        );
       } else {
         assert.equal(o.status, "fulfilled", `r-${i}`);
         assert.equal((o as PromiseFulfilledResult<PublishResult>).value.attempts, 1);
       }
     });
     const ids = (await v.take("alerts.sms")).map((m) => m.properties.messageId as string).sort();
-    assert.deepEqual(ids, Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 3 !== 0).map((i) => `r-${i}`).sort());
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 300 }, (_, i) => i)
+        .filter((i) => i % 3 !== 0)
+        .map((i) => `r-${i}`)
+        .sort(),
+    );
     assert.equal(p.stats.unroutable, 100);
     assert.equal(p.stats.confirmed, 200);
     assert.equal(p.stats.republished, 0);
@@ -138,7 +182,11 @@ describe("AlertProducer on a real broker", () => {
     const dead = new URL(v.url);
     dead.port = String(deadPort);
     const events: ProducerEvent[] = [];
-    const p = producer({ urls: [dead.toString(), v.url], startIndex: 0, onEvent: (e) => events.push(e) });
+    const p = producer({
+      urls: [dead.toString(), v.url],
+      startIndex: 0,
+      onEvent: (e) => events.push(e),
+    });
     const r = await p.publish(alert("n-1", "info"));
     assert.deepEqual(r, { id: "n-1", attempts: 1, url: v.urlWithoutPassword });
     assert.deepEqual(
@@ -151,7 +199,9 @@ describe("AlertProducer on a real broker", () => {
 
   it("loses no alert when the broker closes the connection in the middle of 2,000 (in-flight ones are republished on the next node)", async (t) => {
     const v = await vhost();
-    await v.exchangeWithQueue("alerts", "alerts.phone", ["critical.*"], { "x-queue-type": "quorum" });
+    await v.exchangeWithQueue("alerts", "alerts.phone", ["critical.*"], {
+      "x-queue-type": "quorum",
+    });
     const px = await proxy();
     // Through the proxy first, so the test holds the broker's confirms and its close while the
     // client keeps writing: the last 500 below are in flight, unconfirmed, when the close lands.
@@ -170,7 +220,9 @@ describe("AlertProducer on a real broker", () => {
     const rate = Math.round(500 / ((performance.now() - t0) / 1000));
     px.hold();
     batch(500, 1000);
-    const res = await broker.mgmt(`/api/connections/${encodeURIComponent(mgmtName)}`, { method: "DELETE" });
+    const res = await broker.mgmt(`/api/connections/${encodeURIComponent(mgmtName)}`, {
+      method: "DELETE",
+    });
     assert.equal(res.status, 204);
     // The broker has closed the connection (the DELETE returns after it did); the client cannot
     // know yet, so these go out on a dead connection.
@@ -180,28 +232,46 @@ describe("AlertProducer on a real broker", () => {
     const results = await Promise.all(all);
 
     assert.equal(results.length, 2_000);
-    assert.ok(results.slice(1000, 1500).every((r) => r.attempts >= 2 && r.url === v.urlWithoutPassword), "written after the close: republished on the next node");
+    assert.ok(
+      results.slice(1000, 1500).every((r) => r.attempts >= 2 && r.url === v.urlWithoutPassword),
+      "written after the close: republished on the next node",
+    );
     const s = p.stats;
     assert.equal(s.confirmed, 2_000);
     assert.equal(s.connections, 2);
     assert.ok(s.republished >= 500, `republished ${s.republished}`);
-    assert.equal(s.republished, results.reduce((n, r) => n + r.attempts - 1, 0));
+    assert.equal(
+      s.republished,
+      results.reduce((n, r) => n + r.attempts - 1, 0),
+    );
 
     const ids = (await v.take("alerts.phone")).map((m) => m.properties.messageId as string);
     const distinct = new Set(ids);
-    const missing = Array.from({ length: 2_000 }, (_, i) => `m-${i}`).filter((id) => !distinct.has(id));
+    const missing = Array.from({ length: 2_000 }, (_, i) => `m-${i}`).filter(
+      (id) => !distinct.has(id),
+    );
     assert.deepEqual(missing, [], "every confirmed alert is in the queue");
-    assert.ok(ids.length - distinct.size <= s.republished, "duplicates come only from republishing");
-    t.diagnostic(`first 500 at ${rate}/s; republished ${s.republished}; ${ids.length} messages in the queue, ${ids.length - distinct.size} duplicates`);
+    assert.ok(
+      ids.length - distinct.size <= s.republished,
+      "duplicates come only from republishing",
+    );
+    t.diagnostic(
+      `first 500 at ${rate}/s; republished ${s.republished}; ${ids.length} messages in the queue, ${ids.length - distinct.size} duplicates`,
+    );
   });
 
   it("retries a nacked alert (a full queue with reject-publish) until the deadline, then rejects with a clear error", async () => {
     const v = await vhost();
-    await v.exchangeWithQueue("alerts", "alerts.sms", ["error.sms"], { "x-max-length": 1, "x-overflow": "reject-publish" });
+    await v.exchangeWithQueue("alerts", "alerts.sms", ["error.sms"], {
+      "x-max-length": 1,
+      "x-overflow": "reject-publish",
+    });
     const p = producer({ urls: [v.url], retryMinMs: 20, retryMaxMs: 100 });
     await p.publish(alert("f-1", "error"), { channel: "sms" }); // fills the queue
     const t0 = Date.now();
-    const e = await rejection(p.publish(alert("f-2", "error"), { channel: "sms", timeoutMs: 1_500 }));
+    const e = await rejection(
+      p.publish(alert("f-2", "error"), { channel: "sms", timeoutMs: 1_500 }),
+    );
     const took = Date.now() - t0;
     assert.equal(e.reason, "timeout");
     assert.ok(e.attempts >= 3, `attempts ${e.attempts}`);
@@ -215,7 +285,10 @@ describe("AlertProducer on a real broker", () => {
     assert.equal(p.stats.connections, 1, "a nack is the queue's answer: the connection is kept");
     // Once there is room, the same producer gets through.
     await v.take("alerts.sms");
-    assert.equal((await p.publish(alert("f-3", "error"), { channel: "sms", timeoutMs: 5_000 })).attempts, 1);
+    assert.equal(
+      (await p.publish(alert("f-3", "error"), { channel: "sms", timeoutMs: 5_000 })).attempts,
+      1,
+    );
   });
 
   it("gives a connection up when a confirm does not come in time and republishes on the next node", async () => {
@@ -223,15 +296,28 @@ describe("AlertProducer on a real broker", () => {
     await v.exchangeWithQueue("alerts", "alerts.email", ["#"]);
     const px = await proxy();
     const events: ProducerEvent[] = [];
-    const p = producer({ urls: [via(px, v), v.url], startIndex: 0, confirmTimeoutMs: 300, onEvent: (e) => events.push(e) });
+    const p = producer({
+      urls: [via(px, v), v.url],
+      startIndex: 0,
+      confirmTimeoutMs: 300,
+      onEvent: (e) => events.push(e),
+    });
     await p.connect();
     px.hold();
     const r = await p.publish(alert("c-1", "warning"));
     assert.deepEqual(r, { id: "c-1", attempts: 2, url: v.urlWithoutPassword });
     const lost = events.find((e) => e.type === "disconnected");
-    assert.deepEqual(lost, { type: "disconnected", url: new URL(via(px, v)).toString().replace(/:[^:@/]*@/, "@"), error: `no confirm from ${new URL(via(px, v)).toString().replace(/:[^:@/]*@/, "@")} within 300 ms`, requeued: 1 });
+    assert.deepEqual(lost, {
+      type: "disconnected",
+      url: new URL(via(px, v)).toString().replace(/:[^:@/]*@/, "@"),
+      error: `no confirm from ${new URL(via(px, v)).toString().replace(/:[^:@/]*@/, "@")} within 300 ms`,
+      requeued: 1,
+    });
     // Both copies arrived (the held confirm was for a message the broker had): a duplicate, not a loss.
-    assert.deepEqual((await v.take("alerts.email")).map((m) => m.properties.messageId), ["c-1", "c-1"]);
+    assert.deepEqual(
+      (await v.take("alerts.email")).map((m) => m.properties.messageId),
+      ["c-1", "c-1"],
+    );
   });
 
   it("while the broker blocks the connection (resource alarm), waits without republishing and confirms after unblock", async () => {
@@ -253,7 +339,10 @@ describe("AlertProducer on a real broker", () => {
     await sleep(2_500);
     const e = await doomed;
     assert.equal(e.reason, "timeout");
-    assert.match(e.message, /^alert "b-doomed": not confirmed within 400 ms \(0 attempt\(s\)\); last: the broker blocks publishing \(resource alarm: low on memory\) for \d+ ms$/);
+    assert.match(
+      e.message,
+      /^alert "b-doomed": not confirmed within 400 ms \(0 attempt\(s\)\); last: the broker blocks publishing \(resource alarm: low on memory\) for \d+ ms$/,
+    );
     assert.equal(p.stats.republished, 0);
     assert.equal(p.stats.connections, 1);
     assert.equal(p.stats.inFlight, 10);
@@ -263,19 +352,30 @@ describe("AlertProducer on a real broker", () => {
     // The first ten's confirms were held by the proxy, so they arrive at once: sent once, on the
     // one connection. (b-late waits for a real broker round trip, so it is not held to that.)
     const results = await Promise.all(first);
-    assert.deepEqual(results.map((r) => r.attempts), Array(10).fill(1));
+    assert.deepEqual(
+      results.map((r) => r.attempts),
+      Array(10).fill(1),
+    );
     assert.equal((await late).id, "b-late");
     assert.equal((await v.take("alerts.email")).length, p.stats.republished + 11);
   });
 
   it("fails at once, naming the node without its password, when the broker refuses the login", async () => {
     const v = await vhost();
-    const p = producer({ urls: [v.urlWithoutPassword], credentials: { password: "wrong-" + randomBytes(4).toString("hex") } });
+    const p = producer({
+      urls: [v.urlWithoutPassword],
+      credentials: { password: "wrong-" + randomBytes(4).toString("hex") },
+    });
     const t0 = Date.now();
     const e = await rejection(p.publish(alert("l-1")));
     assert.equal(e.reason, "refused");
     assert.equal(e.attempts, 0);
-    assert.match(e.message, new RegExp(`^alert "l-1": ${v.urlWithoutPassword.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} refused the connection: .*ACCESS-REFUSED`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `^alert "l-1": ${v.urlWithoutPassword.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} refused the connection: .*ACCESS-REFUSED`,
+      ),
+    );
     assert.ok(Date.now() - t0 < 5_000, "not retried until the deadline");
     await assert.rejects(p.connect(), /refused the connection/);
   });
@@ -284,30 +384,51 @@ describe("AlertProducer on a real broker", () => {
     const a = await createAlertingVhost(broker, { channel: "sms", delays: ["5s"] });
     vhosts.push(a);
     const password = randomBytes(12).toString("hex");
-    await broker.mgmtJson(`/api/users/${encodeURIComponent(a.spec.producerUser)}`, { method: "PUT", body: JSON.stringify({ password, tags: "" }) });
+    await broker.mgmtJson(`/api/users/${encodeURIComponent(a.spec.producerUser)}`, {
+      method: "PUT",
+      body: JSON.stringify({ password, tags: "" }),
+    });
     const url = broker.amqpUrl(a.spec.producerUser, "x", a.vhost).replace(/:x@/, "@");
     const p = producer({ urls: [url], credentials: { password }, channels: ["sms"] });
     assert.equal((await p.publish(alert("w-1", "warning"), { channel: "sms" })).attempts, 1);
     assert.equal((await p.publish(alert("w-2", "info"))).attempts, 1);
-    assert.deepEqual((await a.take(a.queue)).map((m) => m.properties.messageId), ["w-1", "w-2"]);
+    assert.deepEqual(
+      (await a.take(a.queue)).map((m) => m.properties.messageId),
+      ["w-1", "w-2"],
+    );
     const e = await rejection(p.publish(alert("w-3", "info"), { channel: "sms-typo" }));
-    assert.equal(e.message, 'alert "w-3": invalid alert: channel: must be one of all, sms, got "sms-typo"');
+    assert.equal(
+      e.message,
+      'alert "w-3": invalid alert: channel: must be one of all, sms, got "sms-typo"',
+    );
     const unchecked = producer({ urls: [url], credentials: { password } });
-    assert.equal((await rejection(unchecked.publish(alert("w-4"), { channel: "pager" }))).reason, "refused");
+    assert.equal(
+      (await rejection(unchecked.publish(alert("w-4"), { channel: "pager" }))).reason,
+      "refused",
+    );
     // A key no channel takes but the admin may write goes to the alternate exchange: confirmed, not returned.
     const admin = producer({ urls: [a.adminUrl] });
     assert.equal((await admin.publish(alert("w-5"), { channel: "pager" })).attempts, 1);
-    assert.deepEqual((await a.take(a.spec.unroutedQueue)).map((m) => m.properties.messageId), ["w-5"]);
+    assert.deepEqual(
+      (await a.take(a.spec.unroutedQueue)).map((m) => m.properties.messageId),
+      ["w-5"],
+    );
   });
 
   it("fails only the alerts whose routing key the user may not write (topic permissions), and confirms the others", async () => {
     const v = await vhost();
     await v.exchangeWithQueue("alerts", "alerts.sms", ["#"]);
     const user = `warren-producer-it-${randomBytes(3).toString("hex")}`;
-    const password = await v.user(user, { configure: "^$", write: "^alerts$", read: "^$" }, { exchange: "alerts", write: "^critical\\.(sms|all)$" });
+    const password = await v.user(
+      user,
+      { configure: "^$", write: "^alerts$", read: "^$" },
+      { exchange: "alerts", write: "^critical\\.(sms|all)$" },
+    );
     const p = producer({ urls: [v.urlWithoutPassword], credentials: { username: user, password } });
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 40 }, (_, i) => p.publish(alert(`t-${i}`, i % 10 === 0 ? "info" : "critical"), { channel: "sms" })),
+      Array.from({ length: 40 }, (_, i) =>
+        p.publish(alert(`t-${i}`, i % 10 === 0 ? "info" : "critical"), { channel: "sms" }),
+      ),
     );
     outcomes.forEach((o, i) => {
       if (i % 10 === 0) {
@@ -315,7 +436,12 @@ describe("AlertProducer on a real broker", () => {
         const e = (o as PromiseRejectedResult).reason as PublishError;
         assert.equal(e.reason, "refused", e.message);
         assert.match(e.message, /access to topic 'info\.sms' in exchange 'alerts'/);
-      } else assert.equal(o.status, "fulfilled", `t-${i}: ${String((o as PromiseRejectedResult).reason)}`);
+      } else
+        assert.equal(
+          o.status,
+          "fulfilled",
+          `t-${i}: ${String((o as PromiseRejectedResult).reason)}`,
+        );
     });
     const ids = new Set((await v.take("alerts.sms")).map((m) => m.properties.messageId as string));
     assert.equal(ids.size, 36);

@@ -60,12 +60,10 @@ describe("warren:dev:Sink", async () => {
 
   it("runs as 1000:1000 on a read-only root file system with no capabilities", () => {
     const c = of("docker:index/container:Container", "sink-container").inputs;
-    assert.deepEqual([c.user, c.readOnly, c.capabilities, c.securityOpts], [
-      "1000:1000",
-      true,
-      { drops: ["ALL"] },
-      ["no-new-privileges:true"],
-    ]);
+    assert.deepEqual(
+      [c.user, c.readOnly, c.capabilities, c.securityOpts],
+      ["1000:1000", true, { drops: ["ALL"] }, ["no-new-privileges:true"]],
+    );
   });
 
   it("removes the volume on destroy unless retainData, and replaces the container delete-first", () => {

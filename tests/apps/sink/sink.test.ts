@@ -10,8 +10,19 @@ import * as path from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
 import { until } from "../../support/wait";
 import {
-  type Answer, chunkedPost, cleanUp, deliveries, hook, mail, rawHttp, RawSmtp, request,
-  type SinkProcess, startSink, status, tempDataDir,
+  type Answer,
+  chunkedPost,
+  cleanUp,
+  deliveries,
+  hook,
+  mail,
+  rawHttp,
+  RawSmtp,
+  request,
+  type SinkProcess,
+  startSink,
+  status,
+  tempDataDir,
 } from "./support/sink";
 
 const MiB = 1024 * 1024;
@@ -38,7 +49,10 @@ const reply = (a: Answer) => [a.status, a.json];
 
 /** `channel/id` of every line in the sink's file, as it is on disk right now. */
 const onDisk = (sink: SinkProcess) =>
-  fs.readFileSync(path.join(sink.dataDir, "deliveries.jsonl"), "utf8").split("\n").filter(Boolean)
+  fs
+    .readFileSync(path.join(sink.dataDir, "deliveries.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
     .map((l) => JSON.parse(l) as { channel: string; id: string })
     .map((l) => `${l.channel}/${l.id}`);
 
@@ -250,18 +264,28 @@ describe("faults on order", () => {
     type Call = { proto: "http" | "smtp"; sent: number; done: number; code: number; id: string };
     const calls: Call[] = [];
     const ok = (c: Call) => c.code === (c.proto === "smtp" ? 250 : 200);
-    await until("a call accepted after the failing period", async () => {
-      const id = `d-${calls.length}`;
-      const proto = calls.length % 2 ? "smtp" : "http";
-      const sent = Date.now();
-      const code = proto === "smtp" ? await mail(sink, id) : (await hook(sink, "wecom", id)).status;
-      calls.push({ proto, sent, done: Date.now(), code, id });
-      return ok(calls[calls.length - 1]);
-    }, D + 10_000, 100);
+    await until(
+      "a call accepted after the failing period",
+      async () => {
+        const id = `d-${calls.length}`;
+        const proto = calls.length % 2 ? "smtp" : "http";
+        const sent = Date.now();
+        const code =
+          proto === "smtp" ? await mail(sink, id) : (await hook(sink, "wecom", id)).status;
+        calls.push({ proto, sent, done: Date.now(), code, id });
+        return ok(calls[calls.length - 1]);
+      },
+      D + 10_000,
+      100,
+    );
 
     // Answered before the period could have ended: refused. Sent after it surely ended: accepted.
     const early = calls.filter((c) => c.done < setAt + D);
-    assert.deepEqual(early.slice(0, 2).map((c) => c.proto), ["http", "smtp"], "in the period");
+    assert.deepEqual(
+      early.slice(0, 2).map((c) => c.proto),
+      ["http", "smtp"],
+      "in the period",
+    );
     for (const c of early) assert.equal(c.code, c.proto === "smtp" ? 451 : 503, c.id);
     for (const c of calls.filter((c) => c.sent > setDone + D)) assert.ok(ok(c), c.id);
     const accepted = calls[calls.length - 1];

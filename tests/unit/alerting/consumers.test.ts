@@ -10,7 +10,17 @@ const parse = (c: object) => consumersSchema.parse(c);
 
 describe("consumer environment", () => {
   it("renders the dispatcher's variables, with every secret as a file", () => {
-    const [sms] = planConsumers(parse({ channels: { sms: { replicas: 2, target: { url: "https://gw.test/send?key=s3cret", token: "tok", template: "{}" } } } }), alerting);
+    const [sms] = planConsumers(
+      parse({
+        channels: {
+          sms: {
+            replicas: 2,
+            target: { url: "https://gw.test/send?key=s3cret", token: "tok", template: "{}" },
+          },
+        },
+      }),
+      alerting,
+    );
     assert.deepEqual(sms.env, {
       WARREN_AMQP_URL_FILE: "/run/secrets/warren/amqp-url",
       WARREN_CHANNEL: "sms",
@@ -27,12 +37,30 @@ describe("consumer environment", () => {
       WARREN_GATEWAY_TOKEN_FILE: "/run/secrets/warren/gateway-token",
       WARREN_GATEWAY_TEMPLATE: "{}",
     });
-    assert.deepEqual(sms.secretFiles, { "gateway-url": "https://gw.test/send?key=s3cret", "gateway-token": "tok" });
+    assert.deepEqual(sms.secretFiles, {
+      "gateway-url": "https://gw.test/send?key=s3cret",
+      "gateway-token": "tok",
+    });
     assert.equal(sms.replicas, 2);
   });
 
   it("renders email settings as plain variables but the SMTP password as a file", () => {
-    const [email] = planConsumers(parse({ channels: { email: { target: { smtpHost: "smtp.test", smtpUser: "u", smtpPassword: "p", from: "a@test", to: ["b@test", "c@test"] } } } }), alerting);
+    const [email] = planConsumers(
+      parse({
+        channels: {
+          email: {
+            target: {
+              smtpHost: "smtp.test",
+              smtpUser: "u",
+              smtpPassword: "p",
+              from: "a@test",
+              to: ["b@test", "c@test"],
+            },
+          },
+        },
+      }),
+      alerting,
+    );
     assert.equal(email.env.WARREN_EMAIL_TO, "b@test,c@test");
     assert.equal(email.env.WARREN_SMTP_PASSWORD_FILE, "/run/secrets/warren/smtp-password");
     assert.equal(email.env.WARREN_SMTP_PASSWORD, undefined);
@@ -41,7 +69,15 @@ describe("consumer environment", () => {
 
 describe("consumer validation", () => {
   it("accepts complete targets", () => {
-    assert.deepEqual(validateConsumers(parse({ channels: { dingtalk: { target: { webhookUrl: "https://x.test", secret: "s" } } } }), alerting), []);
+    assert.deepEqual(
+      validateConsumers(
+        parse({
+          channels: { dingtalk: { target: { webhookUrl: "https://x.test", secret: "s" } } },
+        }),
+        alerting,
+      ),
+      [],
+    );
   });
 
   it("rejects unknown channels, missing and foreign target fields, and half SMTP auth", () => {
@@ -69,14 +105,26 @@ describe("consumer validation", () => {
         loadWarrenSpec(c);
         return [];
       } catch (e) {
-        return (e as { issues: { path: string; message: string }[] }).issues.map((i) => `${i.path}: ${i.message}`);
+        return (e as { issues: { path: string; message: string }[] }).issues.map(
+          (i) => `${i.path}: ${i.message}`,
+        );
       }
     };
-    assert.deepEqual(errors({ "warren:environment": "dev", "warren:alerting": {}, "warren:consumers": {} }), [
-      'warren:consumers: needs warren:runtime "docker" or "kubernetes" to run the dispatchers (this stack\'s runtime is "external")',
-    ]);
-    assert.deepEqual(errors({ "warren:environment": "dev", "warren:runtime": "docker", "warren:consumers": { image: "warren/dispatcher:latest" } }), [
-      'warren:consumers.image: must be pinned to a version tag or a digest, e.g. "warren/dispatcher:0.1.0": "warren/dispatcher:latest" uses the moving tag "latest"',
-    ]);
+    assert.deepEqual(
+      errors({ "warren:environment": "dev", "warren:alerting": {}, "warren:consumers": {} }),
+      [
+        'warren:consumers: needs warren:runtime "docker" or "kubernetes" to run the dispatchers (this stack\'s runtime is "external")',
+      ],
+    );
+    assert.deepEqual(
+      errors({
+        "warren:environment": "dev",
+        "warren:runtime": "docker",
+        "warren:consumers": { image: "warren/dispatcher:latest" },
+      }),
+      [
+        'warren:consumers.image: must be pinned to a version tag or a digest, e.g. "warren/dispatcher:0.1.0": "warren/dispatcher:latest" uses the moving tag "latest"',
+      ],
+    );
   });
 });

@@ -20,7 +20,14 @@ describe("layers", () => {
   const graph = readImportGraph(PROJECT_DIR, sourceFiles(PROJECT_DIR, CHECKED));
 
   it("reads the whole product", () => {
-    for (const m of ["index", "components/core/issues", "components/platform/platform", "cli/warren", "policies", "components/runtimes/docker"])
+    for (const m of [
+      "index",
+      "components/core/issues",
+      "components/platform/platform",
+      "cli/warren",
+      "policies",
+      "components/runtimes/docker",
+    ])
       assert.ok(graph.has(m), m);
     assert.ok(graph.get("index")!.includes("components/platform/platform"));
   });
@@ -35,7 +42,10 @@ describe("layers", () => {
 
   it("places every product module in a layer", () => {
     const product = [...graph.keys()].filter((m) => !/^(tests|bench|scripts)\//.test(m));
-    assert.deepEqual(product.filter((m) => layerOf(m) === undefined), []);
+    assert.deepEqual(
+      product.filter((m) => layerOf(m) === undefined),
+      [],
+    );
     assert.equal(layerOf("components/runtimes/docker/cluster"), "components/runtimes/docker");
     assert.equal(layerOf("components/corex/a"), undefined);
   });
@@ -68,13 +78,24 @@ describe("layers", () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "warren-layers-"));
     try {
       fs.mkdirSync(path.join(root, "x"));
-      fs.writeFileSync(path.join(root, "x/a.ts"), 'import type { B } from "./b";\nexport { C } from "./c";\n');
-      fs.writeFileSync(path.join(root, "x/b.ts"), 'export type B = 1;\nexport const f = () => import("./a");\n');
+      fs.writeFileSync(
+        path.join(root, "x/a.ts"),
+        'import type { B } from "./b";\nexport { C } from "./c";\n',
+      );
+      fs.writeFileSync(
+        path.join(root, "x/b.ts"),
+        'export type B = 1;\nexport const f = () => import("./a");\n',
+      );
       fs.writeFileSync(path.join(root, "x/c.ts"), 'export const C = require("../y");\n');
       fs.mkdirSync(path.join(root, "y"));
       fs.writeFileSync(path.join(root, "y/index.ts"), "export {};\n");
       const g = readImportGraph(root, sourceFiles(root, ["x", "y"]));
-      assert.deepEqual(Object.fromEntries(g), { "x/a": ["x/b", "x/c"], "x/b": ["x/a"], "x/c": ["y"], y: [] });
+      assert.deepEqual(Object.fromEntries(g), {
+        "x/a": ["x/b", "x/c"],
+        "x/b": ["x/a"],
+        "x/c": ["y"],
+        y: [],
+      });
       assert.deepEqual(importCycles(g), [["x/a", "x/b"]]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

@@ -35,7 +35,19 @@ describe("warren alert: arguments", () => {
   });
 
   it("refuses a password in a URL and never prints it", async () => {
-    const r = await cli(["--url", "amqp://alerts-producer:hunter2@127.0.0.1:9/alerting", "--url", "amqps://alerts-producer@[::1]:5671/alerting", "--severity", "critical", "--title", "t"], ENV);
+    const r = await cli(
+      [
+        "--url",
+        "amqp://alerts-producer:hunter2@127.0.0.1:9/alerting",
+        "--url",
+        "amqps://alerts-producer@[::1]:5671/alerting",
+        "--severity",
+        "critical",
+        "--title",
+        "t",
+      ],
+      ENV,
+    );
     assert.equal(r.code, 1);
     assert.deepEqual(r.err, [
       "warren: alert: --url amqp://alerts-producer@127.0.0.1:9/alerting: must not contain a password (argv is visible to other users); use WARREN_AMQP_PASSWORD or --password-file",
@@ -44,28 +56,58 @@ describe("warren alert: arguments", () => {
   });
 
   it("needs exactly one user, from the URLs or --user", async () => {
-    assert.deepEqual((await cli(["--url", "amqp://127.0.0.1:9/alerting", "--severity", "critical", "--title", "t"], ENV)).err, [
-      "warren: alert: no user: give it in the URL (amqp://USER@HOST/VHOST) or with --user",
-    ]);
+    assert.deepEqual(
+      (
+        await cli(
+          ["--url", "amqp://127.0.0.1:9/alerting", "--severity", "critical", "--title", "t"],
+          ENV,
+        )
+      ).err,
+      ["warren: alert: no user: give it in the URL (amqp://USER@HOST/VHOST) or with --user"],
+    );
     assert.deepEqual((await cli([...base, "--user", "someone-else"], ENV)).err, [
       "warren: alert: the URLs and --user name different users (alerts-producer, someone-else); give one",
     ]);
-    assert.deepEqual((await cli([...base, "--url", "amqp://other@127.0.0.2:9/alerting"], ENV)).err, [
-      "warren: alert: the URLs and --user name different users (alerts-producer, other); give one",
-    ]);
+    assert.deepEqual(
+      (await cli([...base, "--url", "amqp://other@127.0.0.2:9/alerting"], ENV)).err,
+      [
+        "warren: alert: the URLs and --user name different users (alerts-producer, other); give one",
+      ],
+    );
   });
 
   it("takes the password from the environment or a file, not both, and not from an empty or missing file", async () => {
     const pw = file("pw", "s3cret\n");
-    assert.deepEqual((await cli([...base, "--password-file", pw], ENV)).err, ["warren: alert: give the password with WARREN_AMQP_PASSWORD or --password-file, not both"]);
-    assert.deepEqual((await cli([...base, "--password-file", file("empty", "\n")])).err, [`warren: alert: --password-file ${path.join(dir, "empty")}: is empty`]);
+    assert.deepEqual((await cli([...base, "--password-file", pw], ENV)).err, [
+      "warren: alert: give the password with WARREN_AMQP_PASSWORD or --password-file, not both",
+    ]);
+    assert.deepEqual((await cli([...base, "--password-file", file("empty", "\n")])).err, [
+      `warren: alert: --password-file ${path.join(dir, "empty")}: is empty`,
+    ]);
     const missing = await cli([...base, "--password-file", path.join(dir, "nope")]);
     assert.equal(missing.err.length, 1);
     assert.match(missing.err[0], /^warren: alert: --password-file: cannot read it: ENOENT/);
   });
 
   it("checks labels, count, timeout and URL schemes", async () => {
-    const r = await cli([...base, "--url", "http://alerts-producer@127.0.0.1:9/", "--label", "host", "--label", "a=1", "--label", "a=2", "--count", "0", "--timeout", "soon"], ENV);
+    const r = await cli(
+      [
+        ...base,
+        "--url",
+        "http://alerts-producer@127.0.0.1:9/",
+        "--label",
+        "host",
+        "--label",
+        "a=1",
+        "--label",
+        "a=2",
+        "--count",
+        "0",
+        "--timeout",
+        "soon",
+      ],
+      ENV,
+    );
     assert.deepEqual(r, {
       code: 1,
       out: [],
@@ -80,9 +122,17 @@ describe("warren alert: arguments", () => {
   });
 
   it("checks the alert with the producer's rules before connecting", async () => {
-    assert.deepEqual((await cli(["--url", URL_OK, "--severity", "fatal", "--channel", "SMS", "--title", "", "--id", "x"], ENV)).err, [
-      'warren: alert: invalid alert: severity: must be one of info, warning, error, critical, got "fatal"; channel: must be lower-case letters, digits and dashes, starting with a letter, got "SMS"; title: must not be empty',
-    ]);
+    assert.deepEqual(
+      (
+        await cli(
+          ["--url", URL_OK, "--severity", "fatal", "--channel", "SMS", "--title", "", "--id", "x"],
+          ENV,
+        )
+      ).err,
+      [
+        'warren: alert: invalid alert: severity: must be one of info, warning, error, critical, got "fatal"; channel: must be lower-case letters, digits and dashes, starting with a letter, got "SMS"; title: must not be empty',
+      ],
+    );
     // With --count the ids get a suffix; the longest one must still fit the AMQP message-id.
     assert.deepEqual((await cli([...base, "--id", "x".repeat(253), "--count", "10"], ENV)).err, [
       "warren: alert: invalid alert: id: must be at most 255 bytes in UTF-8 (it is the AMQP message-id)",
@@ -90,9 +140,26 @@ describe("warren alert: arguments", () => {
   });
 
   it("passes on the producer's own option checks", async () => {
-    assert.deepEqual((await cli(["--url", `${URL_OK}?heartbeat=5`, "--severity", "critical", "--title", "t", "--exchange", ""], ENV)).err, [
-      "warren: alert: invalid producer options: urls[0]: amqp://alerts-producer@127.0.0.1:9/alerting?heartbeat=5: query parameters are not supported (use the producer's options); exchange: must be a name of 1 to 255 bytes, got \"\"",
-    ]);
+    assert.deepEqual(
+      (
+        await cli(
+          [
+            "--url",
+            `${URL_OK}?heartbeat=5`,
+            "--severity",
+            "critical",
+            "--title",
+            "t",
+            "--exchange",
+            "",
+          ],
+          ENV,
+        )
+      ).err,
+      [
+        'warren: alert: invalid producer options: urls[0]: amqp://alerts-producer@127.0.0.1:9/alerting?heartbeat=5: query parameters are not supported (use the producer\'s options); exchange: must be a name of 1 to 255 bytes, got ""',
+      ],
+    );
   });
 
   it("reports unknown options as the other commands do", async () => {
@@ -105,9 +172,15 @@ describe("warren alert: arguments", () => {
     const out: string[] = [];
     assert.equal(run(["--help"], { out: (l) => out.push(l), err: () => {} }), 0);
     assert.match(out[0], /\n {2}warren alert {4}--url amqp:\/\/USER@HOST:PORT\/VHOST/);
-    assert.throws(() => run(["alert"], { out: () => {}, err: () => {} }), /asynchronous: call runAsync/);
+    assert.throws(
+      () => run(["alert"], { out: () => {}, err: () => {} }),
+      /asynchronous: call runAsync/,
+    );
     const viaAsync: string[] = [];
-    assert.equal(await runAsync(["routes", "--help"], { out: (l) => viaAsync.push(l), err: () => {} }), 0);
+    assert.equal(
+      await runAsync(["routes", "--help"], { out: (l) => viaAsync.push(l), err: () => {} }),
+      0,
+    );
     assert.deepEqual(viaAsync, out);
   });
 });

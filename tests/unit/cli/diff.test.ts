@@ -25,26 +25,39 @@ function edit(text: string, ...pairs: [string, string][]): string {
   return text;
 }
 
-const expected = (name: string, sha: string) => readFileSync(path.join(FIXTURES, name), "utf8").replaceAll("{{SHA}}", sha).replace(/\n$/, "").split("\n");
+const expected = (name: string, sha: string) =>
+  readFileSync(path.join(FIXTURES, name), "utf8")
+    .replaceAll("{{SHA}}", sha)
+    .replace(/\n$/, "")
+    .split("\n");
 
 const CASES: { name: string; does: string; exit: number; change: (base: string) => string }[] = [
   {
     name: "add-channel",
     does: "adds a channel: its objects, the delivery it gains and the new consumer's access, exit 0",
     exit: 0,
-    change: (b) => edit(b, ["      - { name: sms, minSeverity: critical }\n", "      - { name: sms, minSeverity: critical }\n      - { name: pager, minSeverity: critical }\n"]),
+    change: (b) =>
+      edit(b, [
+        "      - { name: sms, minSeverity: critical }\n",
+        "      - { name: sms, minSeverity: critical }\n      - { name: pager, minSeverity: critical }\n",
+      ]),
   },
   {
     name: "raise-min-severity",
     does: "raises a channel's minSeverity: lower severities lose delivery and become unroutable, exit 2",
     exit: 2,
-    change: (b) => edit(b, ["{ name: email, minSeverity: warning }", "{ name: email, minSeverity: critical }"]),
+    change: (b) =>
+      edit(b, ["{ name: email, minSeverity: warning }", "{ name: email, minSeverity: critical }"]),
   },
   {
     name: "queue-type",
     does: "changes a queue's type: the queue is replaced, dropping its messages, exit 2",
     exit: 2,
-    change: (b) => edit(b, ["{ name: audit.log, vhost: audit, type: quorum }", "{ name: audit.log, vhost: audit, type: classic }"]),
+    change: (b) =>
+      edit(b, [
+        "{ name: audit.log, vhost: audit, type: quorum }",
+        "{ name: audit.log, vhost: audit, type: classic }",
+      ]),
   },
   {
     name: "policy-ttl",
@@ -65,7 +78,10 @@ const CASES: { name: string; does: string; exit: number; change: (base: string) 
     change: (b) =>
       edit(
         b,
-        ["{ name: audit, vhost: audit, type: fanout }", "{ name: audit-events, vhost: audit, type: fanout }"],
+        [
+          "{ name: audit, vhost: audit, type: fanout }",
+          "{ name: audit-events, vhost: audit, type: fanout }",
+        ],
         ["source: audit,", "source: audit-events,"],
         ['write: "^audit$"', 'write: "^audit-events$"'],
       ),
@@ -84,7 +100,10 @@ describe("warren diff against a git ref", () => {
   for (const c of CASES) {
     it(`reports a change that ${c.does}`, () => {
       repo.write("Pulumi.test.yaml", c.change(BASE));
-      for (const [format, ext] of [["text", "txt"], ["markdown", "md"]]) {
+      for (const [format, ext] of [
+        ["text", "txt"],
+        ["markdown", "md"],
+      ]) {
         const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "main", "--format", format);
         assert.deepEqual(r.err, []);
         assert.deepEqual(r.out, expected(`${c.name}.${ext}`, sha), `${c.name}.${ext}`);
@@ -113,15 +132,38 @@ describe("warren diff against a git ref", () => {
   it("appends the new topology as a Mermaid diagram in a collapsed block with --graph", () => {
     const changed = CASES[0].change(BASE);
     repo.write("Pulumi.test.yaml", changed);
-    const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "main", "--format", "markdown", "--graph");
+    const r = runCli(
+      repo.dir,
+      "diff",
+      "--stack",
+      "test",
+      "--base",
+      "main",
+      "--format",
+      "markdown",
+      "--graph",
+    );
     assert.equal(r.code, 0);
     const graph = mermaidGraph(loadWarrenSpec(parse(changed).config).topology).split("\n");
     const report = expected("add-channel.md", sha);
-    assert.deepEqual(r.out, [...report, "", "<details><summary>Topology after this change (Mermaid)</summary>", "", "```mermaid", ...graph, "```", "", "</details>"]);
+    assert.deepEqual(r.out, [
+      ...report,
+      "",
+      "<details><summary>Topology after this change (Mermaid)</summary>",
+      "",
+      "```mermaid",
+      ...graph,
+      "```",
+      "",
+      "</details>",
+    ]);
   });
 
   it("treats a stack file the base does not have as a new stack: everything added", () => {
-    repo.write("Pulumi.fresh.yaml", "config:\n  warren:environment: dev\n  warren:topology:\n    vhosts: [{ name: v }]\n    queues: [{ name: q, vhost: v }]\n");
+    repo.write(
+      "Pulumi.fresh.yaml",
+      "config:\n  warren:environment: dev\n  warren:topology:\n    vhosts: [{ name: v }]\n    queues: [{ name: q, vhost: v }]\n",
+    );
     const r = runCli(repo.dir, "diff", "--stack", "fresh", "--base", "main");
     assert.equal(r.code, 0);
     assert.deepEqual(r.out, [
@@ -139,29 +181,53 @@ describe("warren diff against a git ref", () => {
   it("exits 1 and lists the errors of an invalid base", () => {
     repo.write("Pulumi.test.yaml", BASE);
     repo.git("checkout", "--quiet", "-b", "broken");
-    repo.write("Pulumi.test.yaml", BASE.replace("type: quorum }", "type: quorum, durable: false }"));
+    repo.write(
+      "Pulumi.test.yaml",
+      BASE.replace("type: quorum }", "type: quorum, durable: false }"),
+    );
     repo.commit("a broken stack");
     repo.git("checkout", "--quiet", "main");
     const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "broken");
     assert.deepEqual([r.code, r.out], [1, []]);
-    assert.deepEqual(r.err, ["warren: broken:Pulumi.test.yaml (base) is not valid:", "warren:topology.queues[0].durable: quorum queues must be durable"]);
+    assert.deepEqual(r.err, [
+      "warren: broken:Pulumi.test.yaml (base) is not valid:",
+      "warren:topology.queues[0].durable: quorum queues must be durable",
+    ]);
   });
 
   it("exits 1 and lists the errors of an invalid working tree", () => {
-    repo.write("Pulumi.test.yaml", BASE.replace("warren:environment: dev", "warren:environment: qa"));
+    repo.write(
+      "Pulumi.test.yaml",
+      BASE.replace("warren:environment: dev", "warren:environment: qa"),
+    );
     const r = runCli(repo.dir, "diff", "--stack", "test", "--base", "main");
     assert.equal(r.code, 1);
-    assert.deepEqual(r.err, ["warren: Pulumi.test.yaml (working tree) is not valid:", 'warren:environment: must be one of "dev", "staging", "prod", got "qa"']);
+    assert.deepEqual(r.err, [
+      "warren: Pulumi.test.yaml (working tree) is not valid:",
+      'warren:environment: must be one of "dev", "staging", "prod", got "qa"',
+    ]);
   });
 
   it("exits 1 on a ref that names no commit, a missing stack file, and contradictory options", () => {
     repo.write("Pulumi.test.yaml", BASE);
-    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--base", "nope").err, ['warren: git ref "nope" names no commit']);
-    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "none", "--base", "main").err, [`warren: ${path.join(repo.dir, "Pulumi.none.yaml")}: no such stack file`]);
-    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--base", "main", "--base-file", "x").err, ["warren: give --base or --base-file, not both"]);
-    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--format", "html").err, ['warren: --format must be text or markdown, got "html"']);
+    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--base", "nope").err, [
+      'warren: git ref "nope" names no commit',
+    ]);
+    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "none", "--base", "main").err, [
+      `warren: ${path.join(repo.dir, "Pulumi.none.yaml")}: no such stack file`,
+    ]);
+    assert.deepEqual(
+      runCli(repo.dir, "diff", "--stack", "test", "--base", "main", "--base-file", "x").err,
+      ["warren: give --base or --base-file, not both"],
+    );
+    assert.deepEqual(runCli(repo.dir, "diff", "--stack", "test", "--format", "html").err, [
+      'warren: --format must be text or markdown, got "html"',
+    ]);
     const graphText = runCli(repo.dir, "diff", "--stack", "test", "--graph");
-    assert.deepEqual([graphText.code, graphText.err], [1, ["warren: --graph needs --format markdown"]]);
+    assert.deepEqual(
+      [graphText.code, graphText.err],
+      [1, ["warren: --graph needs --format markdown"]],
+    );
   });
 
   it("reads the base from a file with --base-file, git or not", () => {
@@ -170,11 +236,19 @@ describe("warren diff against a git ref", () => {
       plain.write("old.yaml", BASE).write("Pulumi.test.yaml", CASES[3].change(BASE));
       const r = runCli(plain.dir, "diff", "--stack", "test", "--base-file", "old.yaml");
       assert.equal(r.code, 0);
-      assert.deepEqual(r.out.slice(0, 2), ["warren diff: stack test, base old.yaml → working tree", "Nothing that needs approval."]);
-      assert.ok(r.out.includes("    ~ policy audit-ttl: definition.message-ttl 604800000 → 86400000"));
+      assert.deepEqual(r.out.slice(0, 2), [
+        "warren diff: stack test, base old.yaml → working tree",
+        "Nothing that needs approval.",
+      ]);
+      assert.ok(
+        r.out.includes("    ~ policy audit-ttl: definition.message-ttl 604800000 → 86400000"),
+      );
       const noGit = runCli(plain.dir, "diff", "--stack", "test");
       assert.equal(noGit.code, 1);
-      assert.match(noGit.err[0], /^warren: .* is not in a git repository \(.*\); give the base as --base-file PATH$/);
+      assert.match(
+        noGit.err[0],
+        /^warren: .* is not in a git repository \(.*\); give the base as --base-file PATH$/,
+      );
     } finally {
       plain.remove();
     }
@@ -197,8 +271,14 @@ describe("warren diff's default base", () => {
       repo.git("checkout", "--quiet", "feature");
       const r = runCli(repo.dir, "diff", "--stack", "test");
       assert.equal(r.code, 2);
-      assert.deepEqual(r.out.slice(0, 2), [`warren diff: stack test, base merge base of HEAD and main (${forkPoint}) → working tree`, "Needs approval: 1 queue replaced."]);
-      assert.ok(!r.out.some((l) => l.includes("audit-ttl")), "main's later TTL change is not part of this branch's diff");
+      assert.deepEqual(r.out.slice(0, 2), [
+        `warren diff: stack test, base merge base of HEAD and main (${forkPoint}) → working tree`,
+        "Needs approval: 1 queue replaced.",
+      ]);
+      assert.ok(
+        !r.out.some((l) => l.includes("audit-ttl")),
+        "main's later TTL change is not part of this branch's diff",
+      );
     } finally {
       repo.remove();
     }
@@ -212,7 +292,11 @@ describe("the compiled command", () => {
       repo.write("Pulumi.test.yaml", BASE);
       repo.commit("base");
       repo.write("Pulumi.test.yaml", CASES[2].change(BASE));
-      const r = spawnSync(process.execPath, [path.join(PROJECT_DIR, "bin/cli/warren.js"), "diff", "--stack", "test", "--base", "main"], { cwd: repo.dir, encoding: "utf8" });
+      const r = spawnSync(
+        process.execPath,
+        [path.join(PROJECT_DIR, "bin/cli/warren.js"), "diff", "--stack", "test", "--base", "main"],
+        { cwd: repo.dir, encoding: "utf8" },
+      );
       assert.equal(r.status, 2);
       assert.equal(r.stdout.split("\n")[1], "Needs approval: 1 queue replaced.");
     } finally {

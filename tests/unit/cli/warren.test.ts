@@ -14,7 +14,9 @@ describe("warren validate", () => {
   it("exits 0 for the committed dev stack", () => {
     const r = cli("validate", "--stack", "dev");
     assert.equal(r.code, 0);
-    assert.deepEqual(r.err, ["valid: 2 vhosts, 9 users, 6 exchanges, 17 queues, 49 bindings, 17 policies"]);
+    assert.deepEqual(r.err, [
+      "valid: 2 vhosts, 9 users, 6 exchanges, 17 queues, 49 bindings, 17 policies",
+    ]);
   });
 
   it("exits 1 with every error, one per line", () => {
@@ -38,7 +40,9 @@ describe("warren validate", () => {
   });
 
   it("reports a missing stack file and broken YAML without a stack trace", () => {
-    assert.deepEqual(cli("validate", "--file", path.join(dir, "none.yaml")).err, [`warren: ${path.join(dir, "none.yaml")}: no such stack file`]);
+    assert.deepEqual(cli("validate", "--file", path.join(dir, "none.yaml")).err, [
+      `warren: ${path.join(dir, "none.yaml")}: no such stack file`,
+    ]);
     const r = cli("validate", "--file", file("broken.yaml", "config: [\n"));
     assert.equal(r.code, 1);
     assert.match(r.err[0], /^warren: .*broken\.yaml: not valid YAML: /);
@@ -47,13 +51,32 @@ describe("warren validate", () => {
 
 describe("warren route", () => {
   it("prints the receiving queues sorted, one per line", () => {
-    const r = cli("route", "--stack", "dev", "--vhost", "alerting", "--exchange", "alerts", "--key", "error.all");
+    const r = cli(
+      "route",
+      "--stack",
+      "dev",
+      "--vhost",
+      "alerting",
+      "--exchange",
+      "alerts",
+      "--key",
+      "error.all",
+    );
     assert.equal(r.code, 0);
-    assert.deepEqual(r.out, ["alerts.dingtalk", "alerts.email", "alerts.sms", "alerts.wechat", "alerts.wecom"]);
+    assert.deepEqual(r.out, [
+      "alerts.dingtalk",
+      "alerts.email",
+      "alerts.sms",
+      "alerts.wechat",
+      "alerts.wecom",
+    ]);
   });
 
   it("prints nothing when a message reaches no queue", () => {
-    const f = file("none.yaml", "config:\n  warren:environment: dev\n  warren:topology:\n    vhosts: [{name: v}]\n    exchanges: [{name: x, vhost: v, type: direct}]\n");
+    const f = file(
+      "none.yaml",
+      "config:\n  warren:environment: dev\n  warren:topology:\n    vhosts: [{name: v}]\n    exchanges: [{name: x, vhost: v, type: direct}]\n",
+    );
     const r = cli("route", "--file", f, "--vhost", "v", "--exchange", "x", "--key", "k");
     assert.deepEqual([r.code, r.out], [0, []]);
   });
@@ -73,18 +96,68 @@ describe("warren route", () => {
         "      - {vhost: v, source: h, destination: p1, arguments: {x-match: all, priority: 1}}",
       ].join("\n"),
     );
-    assert.deepEqual(cli("route", "--file", f, "--vhost", "v", "--exchange", "h", "--key", "", "--header", "team=ops", "--header", "priority=1").out, ["ops", "p1"]);
-    assert.deepEqual(cli("route", "--file", f, "--vhost", "v", "--exchange", "h", "--key", "", "--header", "priority=2").out, []);
+    assert.deepEqual(
+      cli(
+        "route",
+        "--file",
+        f,
+        "--vhost",
+        "v",
+        "--exchange",
+        "h",
+        "--key",
+        "",
+        "--header",
+        "team=ops",
+        "--header",
+        "priority=1",
+      ).out,
+      ["ops", "p1"],
+    );
+    assert.deepEqual(
+      cli(
+        "route",
+        "--file",
+        f,
+        "--vhost",
+        "v",
+        "--exchange",
+        "h",
+        "--key",
+        "",
+        "--header",
+        "priority=2",
+      ).out,
+      [],
+    );
   });
 
   it("fails on an unknown vhost or exchange", () => {
-    const r = cli("route", "--stack", "dev", "--vhost", "alerting", "--exchange", "alertz", "--key", "x");
-    assert.deepEqual([r.code, r.err], [1, ['warren: exchange "alertz" is not declared in vhost "alerting"']]);
-    assert.deepEqual(cli("route", "--stack", "dev", "--vhost", "nope", "--exchange", "alerts", "--key", "x").err, ['warren: vhost "nope" is not declared']);
+    const r = cli(
+      "route",
+      "--stack",
+      "dev",
+      "--vhost",
+      "alerting",
+      "--exchange",
+      "alertz",
+      "--key",
+      "x",
+    );
+    assert.deepEqual(
+      [r.code, r.err],
+      [1, ['warren: exchange "alertz" is not declared in vhost "alerting"']],
+    );
+    assert.deepEqual(
+      cli("route", "--stack", "dev", "--vhost", "nope", "--exchange", "alerts", "--key", "x").err,
+      ['warren: vhost "nope" is not declared'],
+    );
   });
 
   it("requires --vhost, --exchange and --key", () => {
-    assert.deepEqual(cli("route", "--stack", "dev", "--vhost", "alerting").err, ["warren: route needs --exchange"]);
+    assert.deepEqual(cli("route", "--stack", "dev", "--vhost", "alerting").err, [
+      "warren: route needs --exchange",
+    ]);
   });
 });
 
@@ -100,7 +173,10 @@ describe("warren routes", () => {
 describe("the installed command", () => {
   it("runs as npx warren and exits 1 on an invalid stack", () => {
     const bad = file("Pulumi.bad.yaml", "config:\n  warren:environment: qa\n");
-    const r = spawnSync("npx", ["--no-install", "warren", "validate", "--file", bad], { cwd: PROJECT_DIR, encoding: "utf8" });
+    const r = spawnSync("npx", ["--no-install", "warren", "validate", "--file", bad], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+    });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /warren:environment: must be one of "dev", "staging", "prod", got "qa"/);
   });

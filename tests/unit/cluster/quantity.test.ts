@@ -1,7 +1,12 @@
 // Kubernetes quantities (storage sizes, resources) and RabbitMQ information units, exactly.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compareQuantities, informationUnitBytes, parseQuantity, quantityToBytes } from "../../../components/cluster";
+import {
+  compareQuantities,
+  informationUnitBytes,
+  parseQuantity,
+  quantityToBytes,
+} from "../../../components/cluster";
 
 describe("Kubernetes quantities", () => {
   it("parse binary and decimal suffixes, decimals and exponents exactly", () => {
@@ -19,7 +24,8 @@ describe("Kubernetes quantities", () => {
   });
 
   it("refuse what Kubernetes refuses", () => {
-    for (const bad of ["10GB", "1.2.3", "", "Gi", "1 Gi", "10gi", "1e", "0x10"]) assert.equal(parseQuantity(bad), undefined, bad);
+    for (const bad of ["10GB", "1.2.3", "", "Gi", "1 Gi", "10gi", "1e", "0x10"])
+      assert.equal(parseQuantity(bad), undefined, bad);
   });
 
   it("compare across units", () => {
@@ -30,7 +36,9 @@ describe("Kubernetes quantities", () => {
   });
 
   it("refuse to compare something that is not a quantity", () => {
-    assert.throws(() => compareQuantities("1Gi", "lots"), { message: 'not a Kubernetes quantity: "lots"' });
+    assert.throws(() => compareQuantities("1Gi", "lots"), {
+      message: 'not a Kubernetes quantity: "lots"',
+    });
   });
 });
 
@@ -49,11 +57,16 @@ describe("RabbitMQ information units", () => {
       ["3GB", 3000000000n],
       ["100", 100n],
     ];
-    assert.deepEqual(cases.map(([s]) => [s, informationUnitBytes(s)]), cases);
+    assert.deepEqual(
+      cases.map(([s]) => [s, informationUnitBytes(s)]),
+      cases,
+    );
   });
 
   it("refuse the spellings RabbitMQ 3.10 cannot parse", () => {
     for (const bad of ["1.5GB", "2 GB", "2TB", "100KiB"])
-      assert.throws(() => informationUnitBytes(bad), { message: `not a RabbitMQ information unit: ${JSON.stringify(bad)}` });
+      assert.throws(() => informationUnitBytes(bad), {
+        message: `not a RabbitMQ information unit: ${JSON.stringify(bad)}`,
+      });
   });
 });

@@ -27,40 +27,72 @@ describe("config validation", () => {
 
   it("rejects a binding to an undeclared queue", () => {
     const c = withTopology((t) => (t.bindings[1].destination = "nowhere"));
-    assert.deepEqual(errorsOf(c), ['warren:topology.bindings[1].destination: queue "nowhere" is not declared in vhost "alerting"']);
+    assert.deepEqual(errorsOf(c), [
+      'warren:topology.bindings[1].destination: queue "nowhere" is not declared in vhost "alerting"',
+    ]);
   });
 
   it("rejects a binding to an exchange declared in another vhost only", () => {
     const c = withTopology((t) => {
       t.exchanges.push({ name: "elsewhere", vhost: "audit", type: "fanout" });
-      t.bindings.push({ vhost: "alerting", source: "alerts", destination: "elsewhere", destinationType: "exchange" });
+      t.bindings.push({
+        vhost: "alerting",
+        source: "alerts",
+        destination: "elsewhere",
+        destinationType: "exchange",
+      });
     });
-    assert.deepEqual(errorsOf(c), ['warren:topology.bindings[3].destination: exchange "elsewhere" is not declared in vhost "alerting"']);
+    assert.deepEqual(errorsOf(c), [
+      'warren:topology.bindings[3].destination: exchange "elsewhere" is not declared in vhost "alerting"',
+    ]);
   });
 
   it("accepts bindings from the built-in amq.* exchanges without declaring them", () => {
-    const c = withTopology((t) => t.bindings.push({ vhost: "alerting", source: "amq.topic", destination: "work", routingKey: "#" }));
+    const c = withTopology((t) =>
+      t.bindings.push({
+        vhost: "alerting",
+        source: "amq.topic",
+        destination: "work",
+        routingKey: "#",
+      }),
+    );
     assert.deepEqual(errorsOf(c), []);
   });
 
   it("rejects binding the default exchange", () => {
-    const c = withTopology((t) => t.bindings.push({ vhost: "alerting", source: "", destination: "work" }));
-    assert.deepEqual(errorsOf(c), ['warren:topology.bindings[3].source: the default exchange "" cannot be bound; it routes by queue name']);
+    const c = withTopology((t) =>
+      t.bindings.push({ vhost: "alerting", source: "", destination: "work" }),
+    );
+    assert.deepEqual(errorsOf(c), [
+      'warren:topology.bindings[3].source: the default exchange "" cannot be bound; it routes by queue name',
+    ]);
   });
 
   it("rejects an undeclared user in permissions", () => {
     const c = withTopology((t) => (t.permissions[0].user = "ap"));
-    assert.deepEqual(errorsOf(c), ['warren:topology.permissions[0].user: user "ap" is not declared (did you mean "app"?)']);
+    assert.deepEqual(errorsOf(c), [
+      'warren:topology.permissions[0].user: user "ap" is not declared (did you mean "app"?)',
+    ]);
   });
 
   it("lets permissions name the broker admin, which is not declared in the topology", () => {
-    const c = withTopology((t) => t.permissions.push({ user: "admin", vhost: "audit", configure: ".*", write: ".*", read: ".*" }));
+    const c = withTopology((t) =>
+      t.permissions.push({
+        user: "admin",
+        vhost: "audit",
+        configure: ".*",
+        write: ".*",
+        read: ".*",
+      }),
+    );
     assert.deepEqual(errorsOf(c), []);
   });
 
   it("rejects duplicate queue names in one vhost but allows the same name in another", () => {
     const dup = withTopology((t) => t.queues.push({ name: "work", vhost: "alerting" }));
-    assert.deepEqual(errorsOf(dup), ['warren:topology.queues[2].name: queue "work" is declared more than once in vhost "alerting"']);
+    assert.deepEqual(errorsOf(dup), [
+      'warren:topology.queues[2].name: queue "work" is declared more than once in vhost "alerting"',
+    ]);
     const other = withTopology((t) => t.queues.push({ name: "work", vhost: "audit" }));
     assert.deepEqual(errorsOf(other), []);
   });
@@ -131,8 +163,12 @@ describe("config validation", () => {
     assert.deepEqual(errorsOf(unknown), [
       'warren:topology.queues[1].arguments.x-queue-type: must be one of "classic", "quorum", "stream", got "lazy"',
     ]);
-    const contradicts = withTopology((t) => (t.queues[0].arguments = { "x-queue-type": "classic" }));
-    assert.deepEqual(errorsOf(contradicts), ['warren:topology.queues[0].arguments.x-queue-type: contradicts the queue type "quorum"']);
+    const contradicts = withTopology(
+      (t) => (t.queues[0].arguments = { "x-queue-type": "classic" }),
+    );
+    assert.deepEqual(errorsOf(contradicts), [
+      'warren:topology.queues[0].arguments.x-queue-type: contradicts the queue type "quorum"',
+    ]);
   });
 
   it("takes the queue type from x-queue-type, then the vhost default, then classic", async () => {
@@ -144,7 +180,10 @@ describe("config validation", () => {
     });
     const r = parseWarrenConfig(c);
     assert.ok(r.ok);
-    assert.deepEqual(r.spec.topology.queues.map((q) => `${q.name}:${q.type}`), ["work:quorum", "lost:classic", "a:stream", "b:quorum"]);
+    assert.deepEqual(
+      r.spec.topology.queues.map((q) => `${q.name}:${q.type}`),
+      ["work:quorum", "lost:classic", "a:stream", "b:quorum"],
+    );
   });
 
   it("requires the dead-letter exchange to be declared", () => {
@@ -166,12 +205,23 @@ describe("config validation", () => {
 
   it("rejects a headers binding whose x-match is not all, any, all-with-x or any-with-x", () => {
     const c = withTopology((t) => (t.bindings[2].arguments = { "x-match": "some", team: "ops" }));
-    assert.deepEqual(errorsOf(c), ["warren:topology.bindings[2].arguments.x-match: must be one of all, any, all-with-x, any-with-x, got \"some\""]);
+    assert.deepEqual(errorsOf(c), [
+      'warren:topology.bindings[2].arguments.x-match: must be one of all, any, all-with-x, any-with-x, got "some"',
+    ]);
   });
 
   it("rejects the same binding declared twice", () => {
-    const c = withTopology((t) => t.bindings.push({ vhost: "alerting", source: "alerts", destination: "work", routingKey: "info.#" }));
-    assert.deepEqual(errorsOf(c), ["warren:topology.bindings[3]: duplicates the binding at warren:topology.bindings[0]"]);
+    const c = withTopology((t) =>
+      t.bindings.push({
+        vhost: "alerting",
+        source: "alerts",
+        destination: "work",
+        routingKey: "info.#",
+      }),
+    );
+    assert.deepEqual(errorsOf(c), [
+      "warren:topology.bindings[3]: duplicates the binding at warren:topology.bindings[0]",
+    ]);
   });
 
   it("rejects unknown user tags and the guest user", () => {
@@ -201,7 +251,11 @@ describe("config validation", () => {
 
   it("rejects unknown policy keys, keys of the wrong target, and bad values", () => {
     const c = withTopology((t) => {
-      t.policies[0].definition = { "max-lenght": 5, "alternate-exchange": "unrouted", "message-ttl": "soon" };
+      t.policies[0].definition = {
+        "max-lenght": 5,
+        "alternate-exchange": "unrouted",
+        "message-ttl": "soon",
+      };
     });
     assert.deepEqual(errorsOf(c), [
       'warren:topology.policies[0].definition.max-lenght: unknown policy key "max-lenght" (did you mean "max-length"?)',
@@ -225,8 +279,12 @@ describe("config validation", () => {
     const c = baseConfig();
     c["warren:topolgy"] = {};
     const nested = withTopology((t) => (t.queues[0].typ = "quorum"));
-    assert.deepEqual(errorsOf(c), ['warren:topolgy: unknown config key (did you mean "topology"?)']);
-    assert.deepEqual(errorsOf(nested), ['warren:topology.queues[0].typ: unknown key (did you mean "type"?)']);
+    assert.deepEqual(errorsOf(c), [
+      'warren:topolgy: unknown config key (did you mean "topology"?)',
+    ]);
+    assert.deepEqual(errorsOf(nested), [
+      'warren:topology.queues[0].typ: unknown key (did you mean "type"?)',
+    ]);
   });
 
   it("names the expected type and the value it got", () => {
@@ -258,7 +316,9 @@ describe("config validation", () => {
   it("requires an environment among dev, staging and prod", () => {
     const c = baseConfig();
     c["warren:environment"] = "production";
-    assert.deepEqual(errorsOf(c), ['warren:environment: must be one of "dev", "staging", "prod", got "production"']);
+    assert.deepEqual(errorsOf(c), [
+      'warren:environment: must be one of "dev", "staging", "prod", got "production"',
+    ]);
     delete c["warren:environment"];
     assert.deepEqual(errorsOf(c), ["warren:environment: is required"]);
   });
@@ -273,7 +333,10 @@ describe("config validation", () => {
 
 describe("alerting config validation", () => {
   // The fixture has an "alerts" exchange in "alerting" already: the platform goes to "paging".
-  const alerting = (a: Record<string, unknown>) => ({ ...baseConfig(), "warren:alerting": { vhost: "paging", ...a } });
+  const alerting = (a: Record<string, unknown>) => ({
+    ...baseConfig(),
+    "warren:alerting": { vhost: "paging", ...a },
+  });
 
   it("expands the default alerting platform without errors", () => {
     assert.deepEqual(errorsOf(alerting({})), []);
@@ -306,13 +369,19 @@ describe("alerting config validation", () => {
   });
 
   it("rejects a hand-written queue that collides with a generated one", () => {
-    const c = withTopology((t) => t.queues.push({ name: "alerts.sms", vhost: "paging", type: "quorum" }));
+    const c = withTopology((t) =>
+      t.queues.push({ name: "alerts.sms", vhost: "paging", type: "quorum" }),
+    );
     const errors = errorsOf({ ...c, "warren:alerting": { vhost: "paging" } });
-    assert.deepEqual(errors, ['warren:topology.queues[2].name: queue "alerts.sms" is declared more than once in vhost "paging"']);
+    assert.deepEqual(errors, [
+      'warren:topology.queues[2].name: queue "alerts.sms" is declared more than once in vhost "paging"',
+    ]);
   });
 
   it("rejects passwords for users that are not declared", () => {
     const c = { ...baseConfig(), "warren:passwords": { ap: "x" } };
-    assert.deepEqual(errorsOf(c), ['warren:passwords.ap: user "ap" is not declared (did you mean "app"?)']);
+    assert.deepEqual(errorsOf(c), [
+      'warren:passwords.ap: user "ap" is not declared (did you mean "app"?)',
+    ]);
   });
 });

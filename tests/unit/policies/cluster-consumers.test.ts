@@ -12,32 +12,51 @@ import { T, res, violations } from "../../support/policy";
 
 const LABELS = { "app.kubernetes.io/name": "rabbitmq", "app.kubernetes.io/instance": "warren" };
 const resources = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } };
-function rabbit(edit: (p: Record<string, any>) => void = () => {}) { // eslint-disable-line @typescript-eslint/no-explicit-any
+function rabbit(edit: (p: Record<string, any>) => void = () => {}) {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const props = {
     metadata: { name: "rabbitmq", namespace: "messaging", labels: LABELS },
     spec: {
       replicas: 3,
-      template: { metadata: { labels: LABELS }, spec: { containers: [{ name: "rabbitmq", image: "rabbitmq:3.10.8", resources }], volumes: [{ name: "config", configMap: { name: "c" } }] } },
+      template: {
+        metadata: { labels: LABELS },
+        spec: {
+          containers: [{ name: "rabbitmq", image: "rabbitmq:3.10.8", resources }],
+          volumes: [{ name: "config", configMap: { name: "c" } }],
+        },
+      },
       volumeClaimTemplates: [{ metadata: { name: "data" } }, { metadata: { name: "logs" } }],
     },
   };
   edit(props);
   return res(T.statefulSet, props);
 }
-const CONSUMER = { "app.kubernetes.io/name": "dispatcher", "app.kubernetes.io/component": "consumer" };
-function consumer(channel: string, edit: (p: Record<string, any>) => void = () => {}) { // eslint-disable-line @typescript-eslint/no-explicit-any
+const CONSUMER = {
+  "app.kubernetes.io/name": "dispatcher",
+  "app.kubernetes.io/component": "consumer",
+};
+function consumer(channel: string, edit: (p: Record<string, any>) => void = () => {}) {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const props = {
-    metadata: { name: `dispatcher-${channel}`, labels: { ...CONSUMER, "warren.dev/channel": channel } },
+    metadata: {
+      name: `dispatcher-${channel}`,
+      labels: { ...CONSUMER, "warren.dev/channel": channel },
+    },
     spec: {
       replicas: 2,
       template: {
         spec: {
           securityContext: { runAsNonRoot: true },
-          containers: [{
-            name: "dispatcher", image: "warren/dispatcher:0.1.0", resources,
-            readinessProbe: { httpGet: { path: "/readyz", port: 8080 } }, livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
-            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-          }],
+          containers: [
+            {
+              name: "dispatcher",
+              image: "warren/dispatcher:0.1.0",
+              resources,
+              readinessProbe: { httpGet: { path: "/readyz", port: 8080 } },
+              livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
+              securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+            },
+          ],
         },
       },
     },
@@ -51,10 +70,13 @@ describe("odd-cluster-replicas", () => {
     assert.deepEqual(await violations(clusterReplicas, [rabbit()], { minReplicas: 3 }), []);
   });
   it("fails an even count and too few nodes", async () => {
-    assert.deepEqual(await violations(clusterReplicas, [rabbit((p) => (p.spec.replicas = 2))], { minReplicas: 3 }), [
-      'RabbitMQ statefulset "rabbitmq" has an even number of replicas (2)',
-      'RabbitMQ statefulset "rabbitmq" has 2 replicas; at least 3 required',
-    ]);
+    assert.deepEqual(
+      await violations(clusterReplicas, [rabbit((p) => (p.spec.replicas = 2))], { minReplicas: 3 }),
+      [
+        'RabbitMQ statefulset "rabbitmq" has an even number of replicas (2)',
+        'RabbitMQ statefulset "rabbitmq" has 2 replicas; at least 3 required',
+      ],
+    );
   });
 });
 
@@ -79,31 +101,66 @@ describe("resource-requests-and-limits", () => {
     assert.deepEqual(await violations(workloadResources, [rabbit(), consumer("sms")]), []);
   });
   it("fails missing limits", async () => {
-    const c = consumer("sms", (p) => (p.spec.template.spec.containers[0].resources = { requests: { cpu: "100m", memory: "128Mi" } }));
-    assert.deepEqual(await violations(workloadResources, [c]), ['container "dispatcher" of "dispatcher-sms" has no limits.cpu, limits.memory']);
+    const c = consumer(
+      "sms",
+      (p) =>
+        (p.spec.template.spec.containers[0].resources = {
+          requests: { cpu: "100m", memory: "128Mi" },
+        }),
+    );
+    assert.deepEqual(await violations(workloadResources, [c]), [
+      'container "dispatcher" of "dispatcher-sms" has no limits.cpu, limits.memory',
+    ]);
   });
 });
 
 describe("cluster-disruption-budget", () => {
-  const pdb = (matchLabels: object) => res(T.pdb, { metadata: { name: "rabbitmq", namespace: "messaging" }, spec: { maxUnavailable: 1, selector: { matchLabels } } });
+  const pdb = (matchLabels: object) =>
+    res(T.pdb, {
+      metadata: { name: "rabbitmq", namespace: "messaging" },
+      spec: { maxUnavailable: 1, selector: { matchLabels } },
+    });
   it("passes a budget selecting the nodes", async () => {
-    assert.deepEqual(await violations(disruptionBudget, [rabbit(), pdb({ "app.kubernetes.io/name": "rabbitmq" })]), []);
+    assert.deepEqual(
+      await violations(disruptionBudget, [rabbit(), pdb({ "app.kubernetes.io/name": "rabbitmq" })]),
+      [],
+    );
   });
   it("fails without a matching budget", async () => {
-    assert.deepEqual(await violations(disruptionBudget, [rabbit(), pdb({ "app.kubernetes.io/name": "other" })]), ['RabbitMQ statefulset "rabbitmq" has no PodDisruptionBudget']);
+    assert.deepEqual(
+      await violations(disruptionBudget, [rabbit(), pdb({ "app.kubernetes.io/name": "other" })]),
+      ['RabbitMQ statefulset "rabbitmq" has no PodDisruptionBudget'],
+    );
   });
 });
 
 describe("memory-watermark-and-disk-limit", () => {
   const conf = "vm_memory_high_watermark.relative = 0.6\ndisk_free_limit.absolute = 2GB\n";
   it("passes a rendered config with both limits", async () => {
-    assert.deepEqual(await violations(memoryAndDisk, [res(T.configMap, { metadata: { name: "rabbitmq" }, data: { "rabbitmq.conf": conf } }), res(T.container, { name: "r1", uploads: [{ file: "/etc/rabbitmq/rabbitmq.conf", content: conf }] })]), []);
+    assert.deepEqual(
+      await violations(memoryAndDisk, [
+        res(T.configMap, { metadata: { name: "rabbitmq" }, data: { "rabbitmq.conf": conf } }),
+        res(T.container, {
+          name: "r1",
+          uploads: [{ file: "/etc/rabbitmq/rabbitmq.conf", content: conf }],
+        }),
+      ]),
+      [],
+    );
   });
   it("fails a config without them", async () => {
-    assert.deepEqual(await violations(memoryAndDisk, [res(T.container, { name: "r1", uploads: [{ file: "/etc/rabbitmq/rabbitmq.conf", content: "listeners.tcp.1 = 5672\n" }] })]), [
-      'container "r1": rabbitmq.conf sets no vm_memory_high_watermark',
-      'container "r1": rabbitmq.conf sets no disk_free_limit',
-    ]);
+    assert.deepEqual(
+      await violations(memoryAndDisk, [
+        res(T.container, {
+          name: "r1",
+          uploads: [{ file: "/etc/rabbitmq/rabbitmq.conf", content: "listeners.tcp.1 = 5672\n" }],
+        }),
+      ]),
+      [
+        'container "r1": rabbitmq.conf sets no vm_memory_high_watermark',
+        'container "r1": rabbitmq.conf sets no disk_free_limit',
+      ],
+    );
   });
 });
 
@@ -129,18 +186,38 @@ describe("consumer-hardening", () => {
 
 describe("paging-consumer-replicas", () => {
   it("passes two sms replicas and one email replica", async () => {
-    assert.deepEqual(await violations(pagingReplicas, [consumer("sms"), consumer("email", (p) => (p.spec.replicas = 1))], { minReplicas: 2 }), []);
+    assert.deepEqual(
+      await violations(
+        pagingReplicas,
+        [consumer("sms"), consumer("email", (p) => (p.spec.replicas = 1))],
+        { minReplicas: 2 },
+      ),
+      [],
+    );
   });
   it("counts an autoscaler's minimum for an autoscaled consumer", async () => {
     const d = consumer("sms", (p) => delete p.spec.replicas);
-    const hpa = (min: number) => res(T.hpa, { metadata: { name: "dispatcher-sms" }, spec: { scaleTargetRef: { kind: "Deployment", name: "dispatcher-sms" }, minReplicas: min, maxReplicas: 6 } });
+    const hpa = (min: number) =>
+      res(T.hpa, {
+        metadata: { name: "dispatcher-sms" },
+        spec: {
+          scaleTargetRef: { kind: "Deployment", name: "dispatcher-sms" },
+          minReplicas: min,
+          maxReplicas: 6,
+        },
+      });
     assert.deepEqual(await violations(pagingReplicas, [d, hpa(2)], { minReplicas: 2 }), []);
-    assert.deepEqual(await violations(pagingReplicas, [d, hpa(1)], { minReplicas: 2 }), ['consumer of channel "sms" runs 1 replica; at least 2 required']);
+    assert.deepEqual(await violations(pagingReplicas, [d, hpa(1)], { minReplicas: 2 }), [
+      'consumer of channel "sms" runs 1 replica; at least 2 required',
+    ]);
   });
 
   it("fails a single phone consumer", async () => {
-    assert.deepEqual(await violations(pagingReplicas, [consumer("phone", (p) => (p.spec.replicas = 1))], { minReplicas: 2 }), [
-      'consumer of channel "phone" runs 1 replica; at least 2 required',
-    ]);
+    assert.deepEqual(
+      await violations(pagingReplicas, [consumer("phone", (p) => (p.spec.replicas = 1))], {
+        minReplicas: 2,
+      }),
+      ['consumer of channel "phone" runs 1 replica; at least 2 required'],
+    );
   });
 });

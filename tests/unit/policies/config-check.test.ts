@@ -10,7 +10,10 @@ describe("policy config check", () => {
   for (const env of ["dev", "staging", "prod"])
     it(`accepts policies/${env}.json`, () => {
       const file = path.join(PROJECT_DIR, "policies", `${env}.json`);
-      assert.deepEqual(checkPolicyConfig(JSON.parse(readFileSync(file, "utf8")), `${env}.json`), []);
+      assert.deepEqual(
+        checkPolicyConfig(JSON.parse(readFileSync(file, "utf8")), `${env}.json`),
+        [],
+      );
     });
 
   it("rejects an unknown rule, a bad level, an unknown setting and a wrongly typed one", () => {
@@ -30,6 +33,8 @@ describe("policy config check", () => {
   });
 
   it("rejects a config that is not an object", () => {
-    assert.deepEqual(checkPolicyConfig(["mandatory"], "x.json"), ["x.json: must be a JSON object of rule name → enforcement level or settings"]);
+    assert.deepEqual(checkPolicyConfig(["mandatory"], "x.json"), [
+      "x.json: must be a JSON object of rule name → enforcement level or settings",
+    ]);
   });
 });

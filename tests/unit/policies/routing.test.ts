@@ -8,9 +8,16 @@ import { queuesBoundOrConsumed } from "../../../policies/rules/queues-bound-or-c
 import { type Fixture, T, res, violations } from "../../support/policy";
 
 const V = "alerting";
-const exchange = (name: string, type: string, args: object = {}) => res(T.exchange, { name, vhost: V, settings: { type, durable: true, arguments: args } });
-const queue = (name: string) => res(T.queue, { name, vhost: V, settings: { durable: true, argumentsJson: '{"x-queue-type":"quorum"}' } });
-const bind = (source: string, destination: string, routingKey: string) => res(T.binding, { vhost: V, source, destination, destinationType: "queue", routingKey });
+const exchange = (name: string, type: string, args: object = {}) =>
+  res(T.exchange, { name, vhost: V, settings: { type, durable: true, arguments: args } });
+const queue = (name: string) =>
+  res(T.queue, {
+    name,
+    vhost: V,
+    settings: { durable: true, argumentsJson: '{"x-queue-type":"quorum"}' },
+  });
+const bind = (source: string, destination: string, routingKey: string) =>
+  res(T.binding, { vhost: V, source, destination, destinationType: "queue", routingKey });
 
 /** alerts → sms takes error and critical; unrouted via the alternate exchange. */
 function platform(): Fixture[] {
@@ -27,18 +34,26 @@ function platform(): Fixture[] {
 
 describe("channels-receive-higher-severities", () => {
   it("passes a channel that takes its minimum and everything above", async () => {
-    assert.deepEqual(await violations(channelSeverities, platform(), { minSeverities: { sms: "error" } }), []);
+    assert.deepEqual(
+      await violations(channelSeverities, platform(), { minSeverities: { sms: "error" } }),
+      [],
+    );
   });
   it("fails a channel that misses a higher severity", async () => {
     const broken = platform().filter((r) => r.props.routingKey !== "critical.all");
-    assert.deepEqual(await violations(channelSeverities, broken), ['channel queue "alerts.sms" does not receive critical (it receives error)']);
+    assert.deepEqual(await violations(channelSeverities, broken), [
+      'channel queue "alerts.sms" does not receive critical (it receives error)',
+    ]);
   });
   it("fails a channel below its configured minimum, and one that receives nothing", async () => {
     const r = [...platform(), queue("alerts.phone")];
-    assert.deepEqual(await violations(channelSeverities, r, { minSeverities: { sms: "warning" } }), [
-      'channel queue "alerts.sms" does not receive warning (its minimum is warning)',
-      'channel queue "alerts.phone" receives no severity',
-    ]);
+    assert.deepEqual(
+      await violations(channelSeverities, r, { minSeverities: { sms: "warning" } }),
+      [
+        'channel queue "alerts.sms" does not receive warning (its minimum is warning)',
+        'channel queue "alerts.phone" receives no severity',
+      ],
+    );
   });
 });
 
@@ -55,20 +70,39 @@ describe("alerts-exchange-has-alternate", () => {
 
 describe("bindings-reference-existing-objects", () => {
   it("passes bindings between declared objects and from amq.* exchanges", async () => {
-    assert.deepEqual(await violations(bindingsReferenceExisting, [...platform(), bind("amq.topic", "alerts.sms", "#")]), []);
+    assert.deepEqual(
+      await violations(bindingsReferenceExisting, [
+        ...platform(),
+        bind("amq.topic", "alerts.sms", "#"),
+      ]),
+      [],
+    );
   });
   it("fails a binding from an undeclared exchange to an undeclared queue", async () => {
-    assert.deepEqual(await violations(bindingsReferenceExisting, [...platform(), bind("alertz", "alerts.smss", "x")]), [
-      'binding from "alertz" in vhost "alerting": the exchange is not declared',
-      'binding to queue "alerts.smss" in vhost "alerting": it is not declared',
-    ]);
+    assert.deepEqual(
+      await violations(bindingsReferenceExisting, [
+        ...platform(),
+        bind("alertz", "alerts.smss", "x"),
+      ]),
+      [
+        'binding from "alertz" in vhost "alerting": the exchange is not declared',
+        'binding to queue "alerts.smss" in vhost "alerting": it is not declared',
+      ],
+    );
   });
 });
 
 describe("queues-bound-or-consumed", () => {
   it("passes bound queues and queues a consumer reads by name", async () => {
-    const readable = res(T.permissions, { user: "worker", vhost: V, permissions: { configure: "^$", write: "^$", read: "^jobs$" } });
-    assert.deepEqual(await violations(queuesBoundOrConsumed, [...platform(), queue("jobs"), readable]), []);
+    const readable = res(T.permissions, {
+      user: "worker",
+      vhost: V,
+      permissions: { configure: "^$", write: "^$", read: "^jobs$" },
+    });
+    assert.deepEqual(
+      await violations(queuesBoundOrConsumed, [...platform(), queue("jobs"), readable]),
+      [],
+    );
   });
   it("fails an orphan queue", async () => {
     assert.deepEqual(await violations(queuesBoundOrConsumed, [...platform(), queue("leftover")]), [

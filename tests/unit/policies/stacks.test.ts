@@ -9,10 +9,15 @@ import { RULES } from "../../../policies/rules";
 import { evaluate, fromMocks } from "../../support/policy";
 import { PROJECT_DIR, runProgram } from "../../support/program";
 
-const envConfig = (env: string) => JSON.parse(readFileSync(path.join(PROJECT_DIR, "policies", `${env}.json`), "utf8")) as Record<string, unknown>;
+const envConfig = (env: string) =>
+  JSON.parse(readFileSync(path.join(PROJECT_DIR, "policies", `${env}.json`), "utf8")) as Record<
+    string,
+    unknown
+  >;
 
 /** Runs the program under mocks with a stack file's config (plus edits) and returns its resources. */
-async function resourcesOf(file: string, edit: (c: Record<string, any>) => void = () => {}) { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function resourcesOf(file: string, edit: (c: Record<string, any>) => void = () => {}) {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const { run } = await runProgram(file, {
     edit: (config) => {
       if (config["warren:broker"]) config["warren:broker"].password = "generated-admin-password";
@@ -24,30 +29,52 @@ async function resourcesOf(file: string, edit: (c: Record<string, any>) => void 
 
 describe("the project's stacks under the policy pack", () => {
   it("the dev stack passes every mandatory dev rule, and every rule at all", async () => {
-    const found = await evaluate(RULES, await resourcesOf(path.join(PROJECT_DIR, "Pulumi.dev.yaml")), envConfig("dev"));
+    const found = await evaluate(
+      RULES,
+      await resourcesOf(path.join(PROJECT_DIR, "Pulumi.dev.yaml")),
+      envConfig("dev"),
+    );
     assert.deepEqual(found, []);
   });
 
   it("a prod stack passes every rule, mandatory in prod", async () => {
-    const found = await evaluate(RULES, await resourcesOf(path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml")), envConfig("prod"));
+    const found = await evaluate(
+      RULES,
+      await resourcesOf(path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml")),
+      envConfig("prod"),
+    );
     assert.deepEqual(found, []);
   });
 
   it("the staging stack (Kubernetes) passes every mandatory staging rule", async () => {
-    const found = await evaluate(RULES, await resourcesOf(path.join(PROJECT_DIR, "Pulumi.staging.yaml")), envConfig("staging"));
-    assert.deepEqual(found.filter((f) => f.level === "mandatory"), []);
+    const found = await evaluate(
+      RULES,
+      await resourcesOf(path.join(PROJECT_DIR, "Pulumi.staging.yaml")),
+      envConfig("staging"),
+    );
+    assert.deepEqual(
+      found.filter((f) => f.level === "mandatory"),
+      [],
+    );
   });
 
   it("an insecure prod config violates the expected rules", async () => {
-    const resources = await resourcesOf(path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml"), (c) => {
-      c["warren:alerting"].queueType = "classic";
-      c["warren:topology"] = {
-        users: [{ name: "ops", tags: ["administrator"] }],
-        permissions: [{ user: "ops", vhost: "alerting", configure: ".*", write: ".*", read: ".*" }],
-        queues: [{ name: "scratch", vhost: "alerting", type: "classic", durable: false }],
-      };
-    });
-    const mandatory = (await evaluate(RULES, resources, envConfig("prod"))).filter((f) => f.level === "mandatory");
+    const resources = await resourcesOf(
+      path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml"),
+      (c) => {
+        c["warren:alerting"].queueType = "classic";
+        c["warren:topology"] = {
+          users: [{ name: "ops", tags: ["administrator"] }],
+          permissions: [
+            { user: "ops", vhost: "alerting", configure: ".*", write: ".*", read: ".*" },
+          ],
+          queues: [{ name: "scratch", vhost: "alerting", type: "classic", durable: false }],
+        };
+      },
+    );
+    const mandatory = (await evaluate(RULES, resources, envConfig("prod"))).filter(
+      (f) => f.level === "mandatory",
+    );
     const byRule = new Map<string, string[]>();
     for (const f of mandatory) byRule.set(f.rule, [...(byRule.get(f.rule) ?? []), f.message]);
     assert.deepEqual([...byRule.keys()].sort(), [
@@ -57,9 +84,15 @@ describe("the project's stacks under the policy pack", () => {
       "queues-bounded-and-dead-lettered",
       "quorum-alert-queues",
     ]);
-    assert.deepEqual(byRule.get("administrator-tag-admin-only"), ['user "ops" has the administrator tag but is not one of the admin users (none)']);
-    assert.deepEqual(byRule.get("durable-exchanges-and-queues"), ['queue "scratch" in vhost "alerting" is not durable']);
-    assert.deepEqual(byRule.get("queues-bounded-and-dead-lettered"), ['queue "scratch" in vhost "alerting" has no length limit']);
+    assert.deepEqual(byRule.get("administrator-tag-admin-only"), [
+      'user "ops" has the administrator tag but is not one of the admin users (none)',
+    ]);
+    assert.deepEqual(byRule.get("durable-exchanges-and-queues"), [
+      'queue "scratch" in vhost "alerting" is not durable',
+    ]);
+    assert.deepEqual(byRule.get("queues-bounded-and-dead-lettered"), [
+      'queue "scratch" in vhost "alerting" has no length limit',
+    ]);
     assert.equal(byRule.get("quorum-alert-queues")!.length, 6);
     assert.deepEqual(byRule.get("least-privilege-permissions"), [
       'user "ops" in vhost "alerting" may configure everything (".*")',

@@ -11,7 +11,8 @@ function spec(topology: Topology, more: Record<string, unknown> = {}): WarrenSpe
   return loadWarrenSpec({ "warren:environment": "dev", "warren:topology": topology, ...more });
 }
 
-const changes = (before: WarrenSpec | undefined, after: WarrenSpec) => diffSpecs(before, after).changes;
+const changes = (before: WarrenSpec | undefined, after: WarrenSpec) =>
+  diffSpecs(before, after).changes;
 
 const base: Topology = {
   vhosts: [{ name: "v" }],
@@ -27,7 +28,15 @@ const base: Topology = {
     { vhost: "v", source: "in", destination: "work", routingKey: "b.#" },
     { vhost: "v", source: "in", destination: "lost", destinationType: "exchange", routingKey: "x" },
   ],
-  policies: [{ name: "ttl", vhost: "v", pattern: "^work$", applyTo: "queues", definition: { "message-ttl": 1000 } }],
+  policies: [
+    {
+      name: "ttl",
+      vhost: "v",
+      pattern: "^work$",
+      applyTo: "queues",
+      definition: { "message-ttl": 1000 },
+    },
+  ],
 };
 const with_ = (patch: Topology): Topology => ({ ...base, ...patch });
 
@@ -37,22 +46,51 @@ describe("diffSpecs", () => {
   });
 
   it("replaces a queue whose arguments change, naming the argument, with the bindings it takes along", () => {
-    const after = with_({ queues: [{ name: "work", vhost: "v", type: "quorum", arguments: { "x-max-length": 20 } }] });
+    const after = with_({
+      queues: [{ name: "work", vhost: "v", type: "quorum", arguments: { "x-max-length": 20 } }],
+    });
     assert.deepEqual(changes(spec(base), spec(after)), [
-      { kind: "queue", vhost: "v", name: "work", action: "replace", fields: [{ field: "arguments.x-max-length", before: 10, after: 20 }], bindings: 2 },
+      {
+        kind: "queue",
+        vhost: "v",
+        name: "work",
+        action: "replace",
+        fields: [{ field: "arguments.x-max-length", before: 10, after: 20 }],
+        bindings: 2,
+      },
     ]);
   });
 
   it("does not replace a queue whose type moves from `type` to the x-queue-type argument", () => {
-    const after = with_({ queues: [{ name: "work", vhost: "v", arguments: { "x-max-length": 10, "x-queue-type": "quorum" } }] });
+    const after = with_({
+      queues: [
+        { name: "work", vhost: "v", arguments: { "x-max-length": 10, "x-queue-type": "quorum" } },
+      ],
+    });
     assert.deepEqual(changes(spec(base), spec(after)), []);
   });
 
   it("replaces a queue that takes its type from a vhost whose defaultQueueType changes", () => {
-    const t = (type: string): Topology => ({ vhosts: [{ name: "v", defaultQueueType: type }], queues: [{ name: "q", vhost: "v" }] });
+    const t = (type: string): Topology => ({
+      vhosts: [{ name: "v", defaultQueueType: type }],
+      queues: [{ name: "q", vhost: "v" }],
+    });
     assert.deepEqual(changes(spec(t("classic")), spec(t("quorum"))), [
-      { kind: "vhost", vhost: "v", name: "v", action: "update", fields: [{ field: "defaultQueueType", before: "classic", after: "quorum" }] },
-      { kind: "queue", vhost: "v", name: "q", action: "replace", fields: [{ field: "type", before: "classic", after: "quorum" }], bindings: 0 },
+      {
+        kind: "vhost",
+        vhost: "v",
+        name: "v",
+        action: "update",
+        fields: [{ field: "defaultQueueType", before: "classic", after: "quorum" }],
+      },
+      {
+        kind: "queue",
+        vhost: "v",
+        name: "q",
+        action: "replace",
+        fields: [{ field: "type", before: "classic", after: "quorum" }],
+        bindings: 0,
+      },
     ]);
   });
 
@@ -64,8 +102,22 @@ describe("diffSpecs", () => {
       ],
     });
     assert.deepEqual(changes(spec(base), spec(after)), [
-      { kind: "exchange", vhost: "v", name: "in", action: "replace", fields: [{ field: "alternateExchange", before: undefined, after: "lost" }], bindings: 3 },
-      { kind: "exchange", vhost: "v", name: "lost", action: "replace", fields: [{ field: "durable", before: true, after: false }], bindings: 1 },
+      {
+        kind: "exchange",
+        vhost: "v",
+        name: "in",
+        action: "replace",
+        fields: [{ field: "alternateExchange", before: undefined, after: "lost" }],
+        bindings: 3,
+      },
+      {
+        kind: "exchange",
+        vhost: "v",
+        name: "lost",
+        action: "replace",
+        fields: [{ field: "durable", before: true, after: false }],
+        bindings: 1,
+      },
     ]);
   });
 
@@ -73,17 +125,51 @@ describe("diffSpecs", () => {
     const after = with_({
       vhosts: [{ name: "v", limits: { maxQueues: 5 } }],
       users: [{ name: "app", tags: ["monitoring"] }],
-      permissions: [{ user: "app", vhost: "v", configure: "^$", write: "^in$", read: "^(work|in)$" }],
-      policies: [{ name: "ttl", vhost: "v", pattern: "^work$", applyTo: "queues", priority: 1, definition: { "message-ttl": 2000 } }],
+      permissions: [
+        { user: "app", vhost: "v", configure: "^$", write: "^in$", read: "^(work|in)$" },
+      ],
+      policies: [
+        {
+          name: "ttl",
+          vhost: "v",
+          pattern: "^work$",
+          applyTo: "queues",
+          priority: 1,
+          definition: { "message-ttl": 2000 },
+        },
+      ],
     });
     assert.deepEqual(changes(spec(base), spec(after)), [
-      { kind: "vhost", vhost: "v", name: "v", action: "update", fields: [{ field: "limits.maxQueues", before: undefined, after: 5 }] },
       {
-        kind: "policy", vhost: "v", name: "ttl", action: "update",
-        fields: [{ field: "priority", before: 0, after: 1 }, { field: "definition.message-ttl", before: 1000, after: 2000 }],
+        kind: "vhost",
+        vhost: "v",
+        name: "v",
+        action: "update",
+        fields: [{ field: "limits.maxQueues", before: undefined, after: 5 }],
       },
-      { kind: "permission", vhost: "v", name: "app", action: "update", fields: [{ field: "read", before: "^work$", after: "^(work|in)$" }] },
-      { kind: "user", name: "app", action: "update", fields: [{ field: "tags", before: [], after: ["monitoring"] }] },
+      {
+        kind: "policy",
+        vhost: "v",
+        name: "ttl",
+        action: "update",
+        fields: [
+          { field: "priority", before: 0, after: 1 },
+          { field: "definition.message-ttl", before: 1000, after: 2000 },
+        ],
+      },
+      {
+        kind: "permission",
+        vhost: "v",
+        name: "app",
+        action: "update",
+        fields: [{ field: "read", before: "^work$", after: "^(work|in)$" }],
+      },
+      {
+        kind: "user",
+        name: "app",
+        action: "update",
+        fields: [{ field: "tags", before: [], after: ["monitoring"] }],
+      },
     ]);
   });
 
@@ -99,7 +185,14 @@ describe("diffSpecs", () => {
       bindings: [
         { vhost: "v", source: "in", destination: "work", routingKey: "a.#" },
         { vhost: "v", source: "in", destination: "work", routingKey: "b.#" },
-        { vhost: "v", source: "in", destination: "lost", destinationType: "exchange", routingKey: "x", arguments: { k: "v" } },
+        {
+          vhost: "v",
+          source: "in",
+          destination: "lost",
+          destinationType: "exchange",
+          routingKey: "x",
+          arguments: { k: "v" },
+        },
       ],
     });
     assert.deepEqual(
@@ -116,32 +209,78 @@ describe("diffSpecs", () => {
   it("describes added and removed objects and counts the bindings a removed queue takes along", () => {
     const after = with_({ queues: [{ name: "next", vhost: "v" }], bindings: [], policies: [] });
     const cs = changes(spec(base), spec(after));
-    assert.deepEqual(cs.filter((c) => c.kind === "queue"), [
-      { kind: "queue", vhost: "v", name: "next", action: "add", fields: [], summary: "classic" },
-      { kind: "queue", vhost: "v", name: "work", action: "remove", fields: [], summary: "quorum", bindings: 2 },
-    ]);
-    assert.deepEqual(cs.find((c) => c.kind === "policy"), {
-      kind: "policy", vhost: "v", name: "ttl", action: "remove", fields: [],
-      attributes: [["pattern", "^work$"], ["applyTo", "queues"], ["priority", 0], ["definition", { "message-ttl": 1000 }]],
-    });
+    assert.deepEqual(
+      cs.filter((c) => c.kind === "queue"),
+      [
+        { kind: "queue", vhost: "v", name: "next", action: "add", fields: [], summary: "classic" },
+        {
+          kind: "queue",
+          vhost: "v",
+          name: "work",
+          action: "remove",
+          fields: [],
+          summary: "quorum",
+          bindings: 2,
+        },
+      ],
+    );
+    assert.deepEqual(
+      cs.find((c) => c.kind === "policy"),
+      {
+        kind: "policy",
+        vhost: "v",
+        name: "ttl",
+        action: "remove",
+        fields: [],
+        attributes: [
+          ["pattern", "^work$"],
+          ["applyTo", "queues"],
+          ["priority", 0],
+          ["definition", { "message-ttl": 1000 }],
+        ],
+      },
+    );
   });
 
   it("marks queues removed or replaced in a prod stack as retained on the broker", () => {
     const prod = (t: Topology) => spec(t, { "warren:environment": "prod" });
     const after = with_({ queues: [{ name: "work", vhost: "v", type: "classic" }], bindings: [] });
-    assert.deepEqual(changes(prod(base), prod(after)).filter((c) => c.kind === "queue").map((c) => [c.action, c.retained]), [["replace", true]]);
+    assert.deepEqual(
+      changes(prod(base), prod(after))
+        .filter((c) => c.kind === "queue")
+        .map((c) => [c.action, c.retained]),
+      [["replace", true]],
+    );
     const gone = with_({ queues: [], bindings: [base.bindings[2]], policies: [] });
-    assert.deepEqual(changes(prod(base), spec(gone)).filter((c) => c.kind === "queue").map((c) => [c.action, c.retained]), [["remove", true]]);
+    assert.deepEqual(
+      changes(prod(base), spec(gone))
+        .filter((c) => c.kind === "queue")
+        .map((c) => [c.action, c.retained]),
+      [["remove", true]],
+    );
     // Retention is recorded with the deployed queue: a stack that only now becomes prod deletes it.
-    assert.deepEqual(changes(spec(base), prod(gone)).filter((c) => c.kind === "queue").map((c) => [c.action, c.retained]), [["remove", undefined]]);
+    assert.deepEqual(
+      changes(spec(base), prod(gone))
+        .filter((c) => c.kind === "queue")
+        .map((c) => [c.action, c.retained]),
+      [["remove", undefined]],
+    );
   });
 
   it("reports stack settings that change, and none against a new stack", () => {
-    const broker = (username: string) => ({ "warren:broker": { managementUrl: "http://127.0.0.1:15672", username } });
-    assert.deepEqual(diffSpecs(spec(base, broker("a")), spec(base, { ...broker("b"), "warren:environment": "staging" })).settings, [
-      { field: "environment", before: "dev", after: "staging" },
-      { field: "broker.username", before: "a", after: "b" },
-    ]);
+    const broker = (username: string) => ({
+      "warren:broker": { managementUrl: "http://127.0.0.1:15672", username },
+    });
+    assert.deepEqual(
+      diffSpecs(
+        spec(base, broker("a")),
+        spec(base, { ...broker("b"), "warren:environment": "staging" }),
+      ).settings,
+      [
+        { field: "environment", before: "dev", after: "staging" },
+        { field: "broker.username", before: "a", after: "b" },
+      ],
+    );
     assert.deepEqual(diffSpecs(undefined, spec(base)).settings, []);
   });
 
@@ -150,7 +289,11 @@ describe("diffSpecs", () => {
     const after = spec({
       vhosts: [{ name: "b" }, { name: "a" }],
       users: [{ name: "u" }],
-      queues: [{ name: "z", vhost: "a" }, { name: "y", vhost: "b" }, { name: "c", vhost: "a" }],
+      queues: [
+        { name: "z", vhost: "a" },
+        { name: "y", vhost: "b" },
+        { name: "c", vhost: "a" },
+      ],
       exchanges: [{ name: "x", vhost: "a", type: "direct" }],
     });
     assert.deepEqual(

@@ -19,9 +19,15 @@ describe("resolveBase", () => {
         const local = r.commit("B: main, not pushed");
         r.git("checkout", "--quiet", "-b", "feature");
         const head = r.commit("C: the feature");
-        assert.deepEqual(resolveBase(r.dir), { label: "merge base of HEAD and origin/main", commit: pushed });
+        assert.deepEqual(resolveBase(r.dir), {
+          label: "merge base of HEAD and origin/main",
+          commit: pushed,
+        });
         r.git("remote", "remove", "origin");
-        assert.deepEqual(resolveBase(r.dir), { label: "merge base of HEAD and main", commit: local });
+        assert.deepEqual(resolveBase(r.dir), {
+          label: "merge base of HEAD and main",
+          commit: local,
+        });
         r.git("branch", "--move", "main", "trunk");
         assert.deepEqual(resolveBase(r.dir), { label: "HEAD", commit: head });
       } finally {
@@ -35,16 +41,29 @@ describe("resolveBase", () => {
       const first = r.commit("first");
       r.commit("second");
       assert.deepEqual(resolveBase(r.dir, "HEAD~1"), { label: "HEAD~1", commit: first });
-      assert.throws(() => resolveBase(r.dir, "no-such-branch"), new BaseError('git ref "no-such-branch" names no commit'));
+      assert.throws(
+        () => resolveBase(r.dir, "no-such-branch"),
+        new BaseError('git ref "no-such-branch" names no commit'),
+      );
     });
   });
 
   it("explains an empty repository and a folder outside git", () => {
     withRepo((r) => {
-      assert.throws(() => resolveBase(r.dir), new BaseError("HEAD names no commit yet (an empty repository); give --base REF or --base-file PATH"));
+      assert.throws(
+        () => resolveBase(r.dir),
+        new BaseError(
+          "HEAD names no commit yet (an empty repository); give --base REF or --base-file PATH",
+        ),
+      );
     });
     withRepo((r) => {
-      assert.throws(() => resolveBase(r.dir), (e: Error) => e instanceof BaseError && /is not in a git repository .*; give the base as --base-file PATH$/.test(e.message));
+      assert.throws(
+        () => resolveBase(r.dir),
+        (e: Error) =>
+          e instanceof BaseError &&
+          /is not in a git repository .*; give the base as --base-file PATH$/.test(e.message),
+      );
     }, false);
   });
 });
@@ -57,7 +76,11 @@ describe("readAtCommit", () => {
       const project = `${r.dir}/infra`;
       assert.equal(readAtCommit(project, c, "Pulumi.test.yaml"), "config: {}\n");
       assert.equal(readAtCommit(project, c, "Pulumi.none.yaml"), undefined);
-      assert.equal(readAtCommit(r.dir, c, "Pulumi.test.yaml"), undefined, "the path is relative to the project folder");
+      assert.equal(
+        readAtCommit(r.dir, c, "Pulumi.test.yaml"),
+        undefined,
+        "the path is relative to the project folder",
+      );
     });
   });
 });
@@ -72,7 +95,11 @@ describe("loadBase", () => {
         source: "main:Pulumi.test.yaml",
         config: { "warren:environment": "dev" },
       });
-      assert.deepEqual(loadBase({ projectDir: r.dir, stack: "other", ref: "main" }), { label: `main (${c.slice(0, 7)})`, source: "main:Pulumi.other.yaml", config: undefined });
+      assert.deepEqual(loadBase({ projectDir: r.dir, stack: "other", ref: "main" }), {
+        label: `main (${c.slice(0, 7)})`,
+        source: "main:Pulumi.other.yaml",
+        config: undefined,
+      });
     });
   });
 
@@ -80,7 +107,11 @@ describe("loadBase", () => {
     withRepo((r) => {
       r.write("Pulumi.test.yaml", "config: [\n");
       r.commit("broken");
-      assert.throws(() => loadBase({ projectDir: r.dir, stack: "test", ref: "main" }), (e: Error) => e instanceof BaseError && e.message.startsWith("main:Pulumi.test.yaml: not valid YAML: "));
+      assert.throws(
+        () => loadBase({ projectDir: r.dir, stack: "test", ref: "main" }),
+        (e: Error) =>
+          e instanceof BaseError && e.message.startsWith("main:Pulumi.test.yaml: not valid YAML: "),
+      );
     });
   });
 
@@ -88,9 +119,14 @@ describe("loadBase", () => {
     withRepo((r) => {
       r.write("old.yaml", "config:\n  warren:environment: prod\n");
       assert.deepEqual(loadBase({ projectDir: r.dir, stack: "test", file: `${r.dir}/old.yaml` }), {
-        label: `${r.dir}/old.yaml`, source: `${r.dir}/old.yaml`, config: { "warren:environment": "prod" },
+        label: `${r.dir}/old.yaml`,
+        source: `${r.dir}/old.yaml`,
+        config: { "warren:environment": "prod" },
       });
-      assert.throws(() => loadBase({ projectDir: r.dir, stack: "test", file: `${r.dir}/none.yaml` }), new BaseError(`${r.dir}/none.yaml: cannot read the base file (ENOENT)`));
+      assert.throws(
+        () => loadBase({ projectDir: r.dir, stack: "test", file: `${r.dir}/none.yaml` }),
+        new BaseError(`${r.dir}/none.yaml: cannot read the base file (ENOENT)`),
+      );
     }, false);
   });
 });
@@ -99,7 +135,13 @@ describe("stackConfigOf", () => {
   it("accepts an empty file or one without config, and rejects other shapes", () => {
     assert.deepEqual(stackConfigOf("", "f"), {});
     assert.deepEqual(stackConfigOf("encryptionsalt: x\n", "f"), {});
-    assert.throws(() => stackConfigOf("- a\n", "f"), new BaseError("f: expected a mapping at the top"));
-    assert.throws(() => stackConfigOf("config: [a]\n", "f"), new BaseError('f: "config" must be a mapping'));
+    assert.throws(
+      () => stackConfigOf("- a\n", "f"),
+      new BaseError("f: expected a mapping at the top"),
+    );
+    assert.throws(
+      () => stackConfigOf("config: [a]\n", "f"),
+      new BaseError('f: "config" must be a mapping'),
+    );
   });
 });

@@ -27,7 +27,11 @@ const topology = loadWarrenSpec({
       { name: 'alarm#1 "x"', vhost: "ops/ü", type: "fanout" },
     ],
     queues: [
-      { name: "orders", vhost: "shop", arguments: { "x-dead-letter-exchange": "dlx", "x-dead-letter-routing-key": "dead" } },
+      {
+        name: "orders",
+        vhost: "shop",
+        arguments: { "x-dead-letter-exchange": "dlx", "x-dead-letter-routing-key": "dead" },
+      },
       { name: "orders.dlq", vhost: "shop" },
       { name: "lost", vhost: "shop" },
       { name: "eu", vhost: "shop", type: "quorum" },
@@ -37,17 +41,48 @@ const topology = loadWarrenSpec({
       { vhost: "shop", source: "orders", destination: "orders", routingKey: "order.*" },
       { vhost: "shop", source: "orders", destination: "orders", routingKey: "order.#.urgent" },
       { vhost: "shop", source: "unrouted", destination: "lost" },
-      { vhost: "shop", source: "by-header", destination: "eu", arguments: { "x-match": "all", region: "eu", tier: 1 } },
+      {
+        vhost: "shop",
+        source: "by-header",
+        destination: "eu",
+        arguments: { "x-match": "all", region: "eu", tier: 1 },
+      },
       { vhost: "shop", source: "dlx", destination: "orders.dlq", routingKey: "dead" },
-      { vhost: "shop", source: "events", destination: "orders", destinationType: "exchange", routingKey: "order.created" },
+      {
+        vhost: "shop",
+        source: "events",
+        destination: "orders",
+        destinationType: "exchange",
+        routingKey: "order.created",
+      },
       { vhost: "shop", source: "amq.topic", destination: "lost", routingKey: "#" },
       { vhost: "ops/ü", source: 'alarm#1 "x"', destination: "inbox/ü" },
     ],
     policies: [
-      { name: "events-ae", vhost: "shop", pattern: "^events$", applyTo: "exchanges", definition: { "alternate-exchange": "unrouted" } },
+      {
+        name: "events-ae",
+        vhost: "shop",
+        pattern: "^events$",
+        applyTo: "exchanges",
+        definition: { "alternate-exchange": "unrouted" },
+      },
       // The higher priority wins: dead-lettering through the default exchange to orders.dlq.
-      { name: "eu-dl", vhost: "shop", pattern: "^eu$", applyTo: "queues", priority: 5, definition: { "dead-letter-exchange": "", "dead-letter-routing-key": "orders.dlq" } },
-      { name: "eu-low", vhost: "shop", pattern: "^eu$", applyTo: "queues", priority: 1, definition: { "dead-letter-exchange": "dlx" } },
+      {
+        name: "eu-dl",
+        vhost: "shop",
+        pattern: "^eu$",
+        applyTo: "queues",
+        priority: 5,
+        definition: { "dead-letter-exchange": "", "dead-letter-routing-key": "orders.dlq" },
+      },
+      {
+        name: "eu-low",
+        vhost: "shop",
+        pattern: "^eu$",
+        applyTo: "queues",
+        priority: 1,
+        definition: { "dead-letter-exchange": "dlx" },
+      },
     ],
   },
 }).topology;
@@ -109,16 +144,26 @@ describe("mermaidGraph", () => {
   });
 
   it("writes only lines of the flowchart grammar, with unique node ids, for the small topology and the dev stack", () => {
-    const dev = loadWarrenSpec(readStackConfig({ file: path.join(PROJECT_DIR, "Pulumi.dev.yaml") })).topology;
+    const dev = loadWarrenSpec(
+      readStackConfig({ file: path.join(PROJECT_DIR, "Pulumi.dev.yaml") }),
+    ).topology;
     for (const t of [topology, dev]) {
       const lines = mermaidGraph(t).split("\n");
       for (const line of lines) assert.match(line, LINE);
       // Subgraph and node definitions: `subgraph ID [...]`, `ID{{...}}`, `ID[(...)]`, `ID([...])`.
-      const defined = lines.map((l) => /^ {2}subgraph (\S+) /.exec(l)?.[1] ?? /^ {4}([A-Za-z0-9_]+)[[{(]/.exec(l)?.[1]).filter((x): x is string => !!x);
+      const defined = lines
+        .map((l) => /^ {2}subgraph (\S+) /.exec(l)?.[1] ?? /^ {4}([A-Za-z0-9_]+)[[{(]/.exec(l)?.[1])
+        .filter((x): x is string => !!x);
       assert.equal(new Set(defined).size, defined.length, "each node and subgraph is defined once");
-      for (const v of t.vhosts) assert.ok(defined.includes(nodeId("vhost", v.name, v.name)), `vhost ${v.name} is a subgraph`);
-      for (const x of t.exchanges) assert.ok(defined.includes(ex(x.vhost, x.name)), `exchange ${x.name} is drawn`);
-      for (const q of t.queues) assert.ok(defined.includes(qu(q.vhost, q.name)), `queue ${q.name} is drawn`);
+      for (const v of t.vhosts)
+        assert.ok(
+          defined.includes(nodeId("vhost", v.name, v.name)),
+          `vhost ${v.name} is a subgraph`,
+        );
+      for (const x of t.exchanges)
+        assert.ok(defined.includes(ex(x.vhost, x.name)), `exchange ${x.name} is drawn`);
+      for (const q of t.queues)
+        assert.ok(defined.includes(qu(q.vhost, q.name)), `queue ${q.name} is drawn`);
       // Every edge joins nodes drawn in the diagram.
       for (const l of lines.filter((x) => x.includes("->"))) {
         const [from, to] = [l.trim().split(" ")[0], l.trim().split(" ").at(-1)!];
@@ -135,7 +180,11 @@ describe("nodeId", () => {
   });
 
   it("keeps names that read alike, kinds and vhosts apart", () => {
-    const ids = ["a.b", "a-b", "a_b", "a b", "a/b", "ä.b"].flatMap((n) => [nodeId("queue", "v", n), nodeId("exchange", "v", n), nodeId("queue", "w", n)]);
+    const ids = ["a.b", "a-b", "a_b", "a b", "a/b", "ä.b"].flatMap((n) => [
+      nodeId("queue", "v", n),
+      nodeId("exchange", "v", n),
+      nodeId("queue", "w", n),
+    ]);
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.match(id, new RegExp(`^${ID}$`));
   });

@@ -7,8 +7,16 @@ import { type WarrenSpec, loadWarrenSpec } from "../../../components/config/spec
 import { code, markdownReport, textReport } from "../../../review/report";
 import { exitCode, reviewChange } from "../../../review/review";
 
-function spec(environment: string, topology: Record<string, unknown>, alerting?: Record<string, unknown>): WarrenSpec {
-  return loadWarrenSpec({ "warren:environment": environment, "warren:topology": topology, ...(alerting ? { "warren:alerting": alerting } : {}) });
+function spec(
+  environment: string,
+  topology: Record<string, unknown>,
+  alerting?: Record<string, unknown>,
+): WarrenSpec {
+  return loadWarrenSpec({
+    "warren:environment": environment,
+    "warren:topology": topology,
+    ...(alerting ? { "warren:alerting": alerting } : {}),
+  });
 }
 
 const meta = { stack: "prod", base: "origin/main (abcdef0)", head: "working tree" };
@@ -17,7 +25,10 @@ describe("a prod change that replaces a queue and drops one", () => {
   const before = spec("prod", {
     vhosts: [{ name: "v" }],
     exchanges: [{ name: "x", vhost: "v", type: "direct" }],
-    queues: [{ name: "a", vhost: "v", arguments: { "x-max-length": 1 } }, { name: "b", vhost: "v" }],
+    queues: [
+      { name: "a", vhost: "v", arguments: { "x-max-length": 1 } },
+      { name: "b", vhost: "v" },
+    ],
     bindings: [{ vhost: "v", source: "x", destination: "a", routingKey: "k" }],
   });
   const after = spec("staging", {
@@ -81,7 +92,7 @@ describe("a prod change that replaces a queue and drops one", () => {
         "",
         "#### ⚙️ Stack settings",
         "",
-        "- `environment` `\"prod\"` → `\"staging\"`",
+        '- `environment` `"prod"` → `"staging"`',
         "",
         "#### 📋 Changes by vhost",
         "",
@@ -98,30 +109,66 @@ describe("a prod change that replaces a queue and drops one", () => {
 
 describe("review of other changes", () => {
   it("needs no approval for a vhost whose description appears (updated in place)", () => {
-    const r = reviewChange(spec("dev", { vhosts: [{ name: "v" }] }), spec("dev", { vhosts: [{ name: "v", description: "work" }] }));
+    const r = reviewChange(
+      spec("dev", { vhosts: [{ name: "v" }] }),
+      spec("dev", { vhosts: [{ name: "v", description: "work" }] }),
+    );
     assert.deepEqual([r.approvals, exitCode(r)], [[], 0]);
-    assert.ok(textReport(r, meta).split("\n").includes('    ~ vhost v: description (unset) → "work"'), textReport(r, meta));
+    assert.ok(
+      textReport(r, meta).split("\n").includes('    ~ vhost v: description (unset) → "work"'),
+      textReport(r, meta),
+    );
   });
 
   it("needs approval for a queue deleted outside prod", () => {
-    const r = reviewChange(spec("dev", { vhosts: [{ name: "v" }], queues: [{ name: "q", vhost: "v" }] }), spec("dev", { vhosts: [{ name: "v" }] }));
+    const r = reviewChange(
+      spec("dev", { vhosts: [{ name: "v" }], queues: [{ name: "q", vhost: "v" }] }),
+      spec("dev", { vhosts: [{ name: "v" }] }),
+    );
     assert.deepEqual([r.approvals, exitCode(r)], [["1 queue deleted"], 2]);
-    assert.deepEqual(textReport(r, meta).split("\n").slice(3, 5), ["Deleted queues and exchanges:", "  queue q in vhost v"]);
+    assert.deepEqual(textReport(r, meta).split("\n").slice(3, 5), [
+      "Deleted queues and exchanges:",
+      "  queue q in vhost v",
+    ]);
   });
 
   it("says where producers publish when the alerting exchange is renamed, and does not flag topic permissions gone with their exchange", () => {
-    const alerting = (exchange: string) => ({ exchange, channels: [{ name: "email", minSeverity: "info" }] });
-    const r = reviewChange(spec("dev", {}, alerting("alerts")), spec("dev", {}, alerting("alarms")));
+    const alerting = (exchange: string) => ({
+      exchange,
+      channels: [{ name: "email", minSeverity: "info" }],
+    });
+    const r = reviewChange(
+      spec("dev", {}, alerting("alerts")),
+      spec("dev", {}, alerting("alarms")),
+    );
     const text = textReport(r, { ...meta, stack: "dev" }).split("\n");
     assert.ok(text.includes("  producers publish to alerting/alerts → alerting/alarms"));
-    assert.deepEqual(r.access.map((f) => `${f.kind} ${f.user}${f.exchange ? ` on ${f.exchange}` : ""}`), ["permission alerts-consumer-email", "permission alerts-producer"]);
-    assert.ok(markdownReport(r, { ...meta, stack: "dev" }).includes("- **Producers publish to** `alerting/alerts` → `alerting/alarms`"));
+    assert.deepEqual(
+      r.access.map((f) => `${f.kind} ${f.user}${f.exchange ? ` on ${f.exchange}` : ""}`),
+      ["permission alerts-consumer-email", "permission alerts-producer"],
+    );
+    assert.ok(
+      markdownReport(r, { ...meta, stack: "dev" }).includes(
+        "- **Producers publish to** `alerting/alerts` → `alerting/alarms`",
+      ),
+    );
   });
 
   it("reports a new stack in Markdown as everything added, with no alerting before", () => {
-    const r = reviewChange(undefined, spec("dev", {}, { channels: [{ name: "sms", minSeverity: "critical" }] }));
-    const md = markdownReport(r, { stack: "new", base: "main (1234567)", head: "working tree", baseFile: "Pulumi.new.yaml" }).split("\n");
-    assert.equal(md[3], "base main (1234567), which has no `Pulumi.new.yaml` (a new stack) → working tree");
+    const r = reviewChange(
+      undefined,
+      spec("dev", {}, { channels: [{ name: "sms", minSeverity: "critical" }] }),
+    );
+    const md = markdownReport(r, {
+      stack: "new",
+      base: "main (1234567)",
+      head: "working tree",
+      baseFile: "Pulumi.new.yaml",
+    }).split("\n");
+    assert.equal(
+      md[3],
+      "base main (1234567), which has no `Pulumi.new.yaml` (a new stack) → working tree",
+    );
     assert.deepEqual(md.slice(8, 17), [
       "#### 📬 Alert routing",
       "",

@@ -48,13 +48,23 @@ describe("Topology component (dev)", () => {
   let topology: Topology;
   before(async () => {
     const spec = loadWarrenSpec({ ...baseConfig(), "warren:alerting": { vhost: "paging" } });
-    topology = new Topology("dev", { topology: spec.topology, environment: "dev", management: mgmt, passwords: { app: pulumi.secret("given") } }, { transformations: [record] });
+    topology = new Topology(
+      "dev",
+      {
+        topology: spec.topology,
+        environment: "dev",
+        management: mgmt,
+        passwords: { app: pulumi.secret("given") },
+      },
+      { transformations: [record] },
+    );
     await settle();
   });
 
   it("gives every broker object an explicit name, so the provider adds no random suffix", () => {
     for (const type of [T.user, T.exchange, T.queue, T.policy, T.operatorPolicy])
-      for (const r of run.ofType(type)) assert.equal(typeof r.inputs.name, "string", `${r.name} has no name`);
+      for (const r of run.ofType(type))
+        assert.equal(typeof r.inputs.name, "string", `${r.name} has no name`);
     assert.equal(run.named(T.queue, "work").inputs.name, "work");
   });
 
@@ -69,13 +79,21 @@ describe("Topology component (dev)", () => {
 
   it("declares exchanges durable explicitly, with their alternate exchange", () => {
     const alerts = run.named(T.exchange, "alerts", "paging");
-    assert.deepEqual(alerts.inputs.settings, { type: "topic", durable: true, autoDelete: false, arguments: { "alternate-exchange": "alerts.unrouted" } });
+    assert.deepEqual(alerts.inputs.settings, {
+      type: "topic",
+      durable: true,
+      autoDelete: false,
+      arguments: { "alternate-exchange": "alerts.unrouted" },
+    });
   });
 
   it("sends queue arguments as typed JSON with the queue type explicit", () => {
     const work = run.named(T.queue, "work");
     assert.equal(work.inputs.settings.durable, true);
-    assert.deepEqual(JSON.parse(work.inputs.settings.argumentsJson), { "x-delivery-limit": 5, "x-queue-type": "quorum" });
+    assert.deepEqual(JSON.parse(work.inputs.settings.argumentsJson), {
+      "x-delivery-limit": 5,
+      "x-queue-type": "quorum",
+    });
     const lost = run.named(T.queue, "lost");
     assert.deepEqual(JSON.parse(lost.inputs.settings.argumentsJson), {
       "x-dead-letter-exchange": "dlx",
@@ -94,8 +112,16 @@ describe("Topology component (dev)", () => {
 
   it("sends policy definitions as the provider expects them", () => {
     const p = run.named(T.policy, "work-limits");
-    assert.deepEqual(p.inputs.policy, { pattern: "^work$", priority: 0, applyTo: "queues", definition: { "max-length": "1000", overflow: "reject-publish" } });
-    assert.equal(run.named(T.operatorPolicy, "cap").inputs.policy.definition["max-length"], "100000");
+    assert.deepEqual(p.inputs.policy, {
+      pattern: "^work$",
+      priority: 0,
+      applyTo: "queues",
+      definition: { "max-length": "1000", overflow: "reject-publish" },
+    });
+    assert.equal(
+      run.named(T.operatorPolicy, "cap").inputs.policy.definition["max-length"],
+      "100000",
+    );
   });
 
   it("puts channel limits, dead-lettering and retry delays in policies, not queue arguments", () => {
@@ -125,7 +151,10 @@ describe("Topology component (dev)", () => {
   it("generates passwords for users without one and keeps them secret", async () => {
     const generated = run.ofType(T.password).map((r) => r.name);
     assert.ok(generated.includes("dev:password:alerts-producer"));
-    assert.ok(!generated.includes("dev:password:app"), "a user with a given password also got a generated one");
+    assert.ok(
+      !generated.includes("dev:password:app"),
+      "a user with a given password also got a generated one",
+    );
     const passwords = await valueOf(topology.userPasswords);
     assert.equal(passwords.app, "given");
     assert.equal(passwords["alerts-producer"], "generated-dev:password:alerts-producer");
@@ -139,14 +168,24 @@ describe("Topology component (dev)", () => {
       ["vhost-limits/audit/max-queues", { value: 10 }],
       ["vhosts/alerting", { description: "" }],
       ["vhosts/audit", { description: "audit trail" }],
-      ["vhosts/paging", { description: "warren alerting platform", default_queue_type: "quorum", defaultqueuetype: "quorum" }],
+      [
+        "vhosts/paging",
+        {
+          description: "warren alerting platform",
+          default_queue_type: "quorum",
+          defaultqueuetype: "quorum",
+        },
+      ],
     ]);
   });
 
   it("replaces a queue's bindings with it, deleting the old queue first", () => {
     const key = [...options.keys()].find((k) => k.startsWith("dev:binding:alerting/alerts>work#"))!;
     const binding = options.get(key)!;
-    assert.deepEqual(binding.replaceWith, ["dev:exchange:alerting/alerts", "dev:queue:alerting/work"]);
+    assert.deepEqual(binding.replaceWith, [
+      "dev:exchange:alerting/alerts",
+      "dev:queue:alerting/work",
+    ]);
     assert.equal(options.get("dev:queue:alerting/work")!.deleteBeforeReplace, true);
     assert.equal(options.get("dev:exchange:alerting/alerts")!.deleteBeforeReplace, true);
   });
@@ -166,7 +205,11 @@ describe("Topology component (dev)", () => {
 describe("Topology component (prod)", () => {
   it("retains queues, and the vhosts that hold them, on delete in prod, and says so", async () => {
     const spec = loadWarrenSpec({ ...baseConfig(), "warren:environment": "prod" });
-    const t = new Topology("prod", { topology: spec.topology, environment: "prod", management: mgmt }, { transformations: [record] });
+    const t = new Topology(
+      "prod",
+      { topology: spec.topology, environment: "prod", management: mgmt },
+      { transformations: [record] },
+    );
     await settle();
     assert.equal(options.get("prod:queue:alerting/work")!.retainOnDelete, true);
     assert.equal(options.get("prod:queue:alerting/lost")!.retainOnDelete, true);
@@ -175,7 +218,12 @@ describe("Topology component (prod)", () => {
     assert.equal(options.get("prod:vhost:audit")!.retainOnDelete, true);
     const audit = run.ofType(T.management).find((r) => r.name === "prod:vhost:audit")!;
     assert.equal(audit.inputs.deleteOnDestroy, false);
-    assert.deepEqual(await valueOf(t.retainedOnDelete), ["alerting", "audit", "alerting/work", "alerting/lost"]);
+    assert.deepEqual(await valueOf(t.retainedOnDelete), [
+      "alerting",
+      "audit",
+      "alerting/work",
+      "alerting/lost",
+    ]);
   });
 
   it("declares a vhost as the same kind of resource with or without metadata", async () => {
@@ -185,9 +233,12 @@ describe("Topology component (prod)", () => {
     new Topology("meta", { topology: spec.topology, environment: "dev", management: mgmt });
     await settle();
     const vhosts = run.resources.filter((r) => r.name.startsWith("meta:vhost:"));
-    assert.deepEqual(vhosts.map((r) => [r.type, r.name, r.inputs.body]), [
-      [T.management, "meta:vhost:alerting", { description: "now described" }],
-      [T.management, "meta:vhost:audit", { description: "audit trail" }],
-    ]);
+    assert.deepEqual(
+      vhosts.map((r) => [r.type, r.name, r.inputs.body]),
+      [
+        [T.management, "meta:vhost:alerting", { description: "now described" }],
+        [T.management, "meta:vhost:audit", { description: "audit trail" }],
+      ],
+    );
   });
 });

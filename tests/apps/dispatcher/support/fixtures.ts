@@ -30,12 +30,18 @@ export class LogCapture {
     return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
   messages(level?: string): string[] {
-    return this.entries.filter((e) => level === undefined || e.level === level).map((e) => String(e.msg));
+    return this.entries
+      .filter((e) => level === undefined || e.level === level)
+      .map((e) => String(e.msg));
   }
 }
 
 /** One value of a Prometheus metric from /metrics text, 0 when the series is absent. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+export function metricValue(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   for (const line of text.split("\n")) {
     if (!line.startsWith(name)) continue;
     const m = /^([a-zA-Z_:][\w:]*)(?:\{([^}]*)\})? (.+)$/.exec(line);
@@ -45,7 +51,11 @@ export function metricValue(text: string, name: string, labels: Record<string, s
       const i = kv.indexOf("=");
       got[kv.slice(0, i)] = kv.slice(i + 2, -1);
     }
-    if (Object.entries(labels).every(([k, v]) => got[k] === v) && Object.keys(got).length === Object.keys(labels).length) return Number(m[3]);
+    if (
+      Object.entries(labels).every(([k, v]) => got[k] === v) &&
+      Object.keys(got).length === Object.keys(labels).length
+    )
+      return Number(m[3]);
   }
   return 0;
 }

@@ -34,14 +34,22 @@ export interface HttpSink {
 }
 
 /** An HTTP sink answering each request with `respond(request, index)`. */
-export async function startHttpSink(respond: (req: RecordedRequest, index: number) => Reply = () => ({ status: 200, body: "{}" })): Promise<HttpSink> {
+export async function startHttpSink(
+  respond: (req: RecordedRequest, index: number) => Reply = () => ({ status: 200, body: "{}" }),
+): Promise<HttpSink> {
   const requests: RecordedRequest[] = [];
   let waiters: { n: number; resolve: () => void }[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const rec: RecordedRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), at: performance.now() };
+      const rec: RecordedRequest = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        at: performance.now(),
+      };
       const index = requests.push(rec) - 1;
       waiters = waiters.filter((w) => (requests.length >= w.n ? (w.resolve(), false) : true));
       const reply = respond(rec, index);
@@ -63,7 +71,10 @@ export async function startHttpSink(respond: (req: RecordedRequest, index: numbe
     waitFor(n, timeoutMs = 20_000) {
       if (requests.length >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`sink: ${requests.length} of ${n} requests after ${timeoutMs}ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`sink: ${requests.length} of ${n} requests after ${timeoutMs}ms`)),
+          timeoutMs,
+        );
         waiters.push({
           n,
           resolve: () => {
@@ -98,7 +109,12 @@ export interface SmtpSink {
  * A plain SMTP server on 127.0.0.1 (no STARTTLS: the dispatcher runs with WARREN_SMTP_TLS=none
  * against it). `rcptReply` may refuse a recipient with an SMTP code; `users` turns on AUTH.
  */
-export async function startSmtpSink(opts: { rcptReply?: (address: string) => { code: number; message: string } | undefined; users?: Record<string, string> } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  opts: {
+    rcptReply?: (address: string) => { code: number; message: string } | undefined;
+    users?: Record<string, string>;
+  } = {},
+): Promise<SmtpSink> {
   const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
     secure: false,
@@ -107,7 +123,8 @@ export async function startSmtpSink(opts: { rcptReply?: (address: string) => { c
     authOptional: !opts.users,
     logger: false,
     onAuth(auth, _session, cb) {
-      if (opts.users && opts.users[auth.username ?? ""] === auth.password) return cb(null, { user: auth.username });
+      if (opts.users && opts.users[auth.username ?? ""] === auth.password)
+        return cb(null, { user: auth.username });
       return cb(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
     },
     onRcptTo(address, _session, cb) {

@@ -55,7 +55,11 @@ export async function createAlertingVhost(
       maxLength: 100_000,
       parkedMaxLength: 1_000_000,
       retry: { delays: [...opts.delays] },
-      users: { producer: `${prefix}producer`, consumerPrefix: `${prefix}consumer-`, monitoring: `${prefix}monitor` },
+      users: {
+        producer: `${prefix}producer`,
+        consumerPrefix: `${prefix}consumer-`,
+        monitoring: `${prefix}monitor`,
+      },
     },
     issues,
   );
@@ -72,22 +76,69 @@ export async function createAlertingVhost(
   };
 
   try {
-    for (const v of t.vhosts) await broker.mgmtJson(`/api/vhosts/${enc(v.name)}`, json({ description: v.description ?? "", default_queue_type: v.defaultQueueType }));
-    for (const u of t.users) await broker.mgmtJson(`/api/users/${enc(u.name)}`, json({ password: passwords.get(u.name), tags: u.tags.join(",") }));
+    for (const v of t.vhosts)
+      await broker.mgmtJson(
+        `/api/vhosts/${enc(v.name)}`,
+        json({ description: v.description ?? "", default_queue_type: v.defaultQueueType }),
+      );
+    for (const u of t.users)
+      await broker.mgmtJson(
+        `/api/users/${enc(u.name)}`,
+        json({ password: passwords.get(u.name), tags: u.tags.join(",") }),
+      );
     for (const p of t.permissions)
-      await broker.mgmtJson(`/api/permissions/${enc(p.vhost)}/${enc(p.user)}`, json({ configure: p.configure, write: p.write, read: p.read }));
+      await broker.mgmtJson(
+        `/api/permissions/${enc(p.vhost)}/${enc(p.user)}`,
+        json({ configure: p.configure, write: p.write, read: p.read }),
+      );
     for (const p of t.topicPermissions)
-      await broker.mgmtJson(`/api/topic-permissions/${enc(p.vhost)}/${enc(p.user)}`, json({ exchange: p.exchange, write: p.write, read: p.read }));
+      await broker.mgmtJson(
+        `/api/topic-permissions/${enc(p.vhost)}/${enc(p.user)}`,
+        json({ exchange: p.exchange, write: p.write, read: p.read }),
+      );
     // The admin needs access to the fresh vhost to publish and inspect.
     const admin = ((await broker.mgmtJson("/api/whoami")) as { name: string }).name;
-    await broker.mgmtJson(`/api/permissions/${enc(vhost)}/${enc(admin)}`, json({ configure: ".*", write: ".*", read: ".*" }));
+    await broker.mgmtJson(
+      `/api/permissions/${enc(vhost)}/${enc(admin)}`,
+      json({ configure: ".*", write: ".*", read: ".*" }),
+    );
     await broker.mgmtJson("/api/definitions", {
       method: "POST",
       body: JSON.stringify({
-        exchanges: t.exchanges.map((x) => ({ name: x.name, vhost: x.vhost, type: x.type, durable: x.durable, auto_delete: x.autoDelete, internal: x.internal, arguments: x.alternateExchange ? { ...x.arguments, "alternate-exchange": x.alternateExchange } : x.arguments })),
-        queues: t.queues.map((q) => ({ name: q.name, vhost: q.vhost, durable: q.durable, auto_delete: q.autoDelete, arguments: { ...q.arguments, "x-queue-type": q.type } })),
-        bindings: t.bindings.map((b) => ({ source: b.source, vhost: b.vhost, destination: b.destination, destination_type: b.destinationType, routing_key: b.routingKey, arguments: b.arguments })),
-        policies: t.policies.map((p) => ({ name: p.name, vhost: p.vhost, pattern: p.pattern, "apply-to": p.applyTo, priority: p.priority, definition: p.definition })),
+        exchanges: t.exchanges.map((x) => ({
+          name: x.name,
+          vhost: x.vhost,
+          type: x.type,
+          durable: x.durable,
+          auto_delete: x.autoDelete,
+          internal: x.internal,
+          arguments: x.alternateExchange
+            ? { ...x.arguments, "alternate-exchange": x.alternateExchange }
+            : x.arguments,
+        })),
+        queues: t.queues.map((q) => ({
+          name: q.name,
+          vhost: q.vhost,
+          durable: q.durable,
+          auto_delete: q.autoDelete,
+          arguments: { ...q.arguments, "x-queue-type": q.type },
+        })),
+        bindings: t.bindings.map((b) => ({
+          source: b.source,
+          vhost: b.vhost,
+          destination: b.destination,
+          destination_type: b.destinationType,
+          routing_key: b.routingKey,
+          arguments: b.arguments,
+        })),
+        policies: t.policies.map((p) => ({
+          name: p.name,
+          vhost: p.vhost,
+          pattern: p.pattern,
+          "apply-to": p.applyTo,
+          priority: p.priority,
+          definition: p.definition,
+        })),
       }),
     });
   } catch (e) {
@@ -121,7 +172,10 @@ export async function createAlertingVhost(
     consumerPassword: passwords.get(ch.consumerUser)!,
     adminUrl,
     async depth(queue) {
-      const q = await broker.mgmtJson<{ messages_ready?: number; messages_unacknowledged?: number }>(`/api/queues/${enc(vhost)}/${enc(queue)}?msg_rates_age=0`);
+      const q = await broker.mgmtJson<{
+        messages_ready?: number;
+        messages_unacknowledged?: number;
+      }>(`/api/queues/${enc(vhost)}/${enc(queue)}?msg_rates_age=0`);
       return { ready: q.messages_ready ?? 0, unacked: q.messages_unacknowledged ?? 0 };
     },
     async ready(queue) {
@@ -138,7 +192,11 @@ export async function createAlertingVhost(
             // Not JSON: poison on purpose; routed as critical.
           }
           if (!a.severities.includes(severity)) severity = "critical";
-          c.publish(a.exchange, `${severity}.${ch.name}`, b, { persistent: true, contentType: "application/json", mandatory: true });
+          c.publish(a.exchange, `${severity}.${ch.name}`, b, {
+            persistent: true,
+            contentType: "application/json",
+            mandatory: true,
+          });
         }
         await c.waitForConfirms();
       });

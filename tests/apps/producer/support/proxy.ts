@@ -19,8 +19,15 @@ export interface HoldingProxy {
 }
 
 /** AMQP 0-9-1 method frame on channel 0. */
-export function methodFrame(classId: number, methodId: number, args: Buffer = Buffer.alloc(0)): Buffer {
-  const payload = Buffer.concat([Buffer.from([classId >> 8, classId & 255, methodId >> 8, methodId & 255]), args]);
+export function methodFrame(
+  classId: number,
+  methodId: number,
+  args: Buffer = Buffer.alloc(0),
+): Buffer {
+  const payload = Buffer.concat([
+    Buffer.from([classId >> 8, classId & 255, methodId >> 8, methodId & 255]),
+    args,
+  ]);
   const header = Buffer.alloc(7);
   header.writeUInt8(1, 0);
   header.writeUInt16BE(0, 1);
@@ -78,7 +85,10 @@ interface Pair {
   upstreamEnded: boolean;
 }
 
-export async function startHoldingProxy(target: { host: string; port: number }): Promise<HoldingProxy> {
+export async function startHoldingProxy(target: {
+  host: string;
+  port: number;
+}): Promise<HoldingProxy> {
   const pairs = new Set<Pair>();
   let holding = false;
   let accepted = 0;
@@ -91,7 +101,14 @@ export async function startHoldingProxy(target: { host: string; port: number }):
   const server = net.createServer((client) => {
     accepted++;
     const upstream = net.connect(target);
-    const p: Pair = { client, upstream, cursor: new FrameCursor(), held: [], pendingInject: [], upstreamEnded: false };
+    const p: Pair = {
+      client,
+      upstream,
+      cursor: new FrameCursor(),
+      held: [],
+      pendingInject: [],
+      upstreamEnded: false,
+    };
     pairs.add(p);
     client.on("error", () => upstream.destroy());
     upstream.on("error", () => client.destroy());

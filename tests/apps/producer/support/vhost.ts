@@ -14,11 +14,20 @@ export interface TestVhost {
   /** Runs `f` on a fresh admin channel in the vhost. */
   withChannel<T>(f: (ch: amqp.Channel) => Promise<T>): Promise<T>;
   /** A topic exchange `exchange` and a queue bound to it with each key. */
-  exchangeWithQueue(exchange: string, queue: string, keys: readonly string[], args?: Record<string, unknown>): Promise<void>;
+  exchangeWithQueue(
+    exchange: string,
+    queue: string,
+    keys: readonly string[],
+    args?: Record<string, unknown>,
+  ): Promise<void>;
   /** Every message `queue` holds now, consumed and acknowledged. */
   take(queue: string): Promise<amqp.ConsumeMessage[]>;
   /** A user with a password, permissions in this vhost and optional topic permissions; deleted by destroy(). */
-  user(name: string, perms: { configure: string; write: string; read: string }, topic?: { exchange: string; write: string }): Promise<string>;
+  user(
+    name: string,
+    perms: { configure: string; write: string; read: string },
+    topic?: { exchange: string; write: string },
+  ): Promise<string>;
   destroy(): Promise<void>;
 }
 
@@ -67,7 +76,13 @@ export async function createTestVhost(broker: Broker, prefix: string): Promise<T
         if (messageCount === 0) return out;
         await ch.prefetch(500);
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`took ${out.length} of ${messageCount} messages from ${queue} in 30 s`)), 30_000);
+          const timer = setTimeout(
+            () =>
+              reject(
+                new Error(`took ${out.length} of ${messageCount} messages from ${queue} in 30 s`),
+              ),
+            30_000,
+          );
           void ch.consume(queue, (m) => {
             if (!m) return;
             out.push(m);
@@ -84,8 +99,14 @@ export async function createTestVhost(broker: Broker, prefix: string): Promise<T
     async user(user, perms, topic) {
       const password = randomBytes(12).toString("hex");
       users.push(user);
-      await broker.mgmtJson(`/api/users/${enc(user)}`, { method: "PUT", body: JSON.stringify({ password, tags: "" }) });
-      await broker.mgmtJson(`/api/permissions/${enc(name)}/${enc(user)}`, { method: "PUT", body: JSON.stringify(perms) });
+      await broker.mgmtJson(`/api/users/${enc(user)}`, {
+        method: "PUT",
+        body: JSON.stringify({ password, tags: "" }),
+      });
+      await broker.mgmtJson(`/api/permissions/${enc(name)}/${enc(user)}`, {
+        method: "PUT",
+        body: JSON.stringify(perms),
+      });
       if (topic)
         await broker.mgmtJson(`/api/topic-permissions/${enc(name)}/${enc(user)}`, {
           method: "PUT",
@@ -101,9 +122,20 @@ export async function createTestVhost(broker: Broker, prefix: string): Promise<T
 }
 
 /** The management API's name of the connection whose client property connection_name is `connectionName` (polls: the list lags). */
-export async function connectionNamed(broker: Broker, connectionName: string, timeoutMs = 15_000): Promise<string> {
-  return until(`the broker to list a connection named ${JSON.stringify(connectionName)}`, async () => {
-    const list = await broker.mgmtJson<{ name: string; client_properties?: { connection_name?: string } }[]>("/api/connections?columns=name,client_properties");
-    return list.find((c) => c.client_properties?.connection_name === connectionName)?.name;
-  }, timeoutMs, 100);
+export async function connectionNamed(
+  broker: Broker,
+  connectionName: string,
+  timeoutMs = 15_000,
+): Promise<string> {
+  return until(
+    `the broker to list a connection named ${JSON.stringify(connectionName)}`,
+    async () => {
+      const list = await broker.mgmtJson<
+        { name: string; client_properties?: { connection_name?: string } }[]
+      >("/api/connections?columns=name,client_properties");
+      return list.find((c) => c.client_properties?.connection_name === connectionName)?.name;
+    },
+    timeoutMs,
+    100,
+  );
 }

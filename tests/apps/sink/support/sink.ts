@@ -60,10 +60,14 @@ export async function startSink(dataDir: string, previous?: SinkProcess): Promis
   const parsed = () => stderr.map((l) => JSON.parse(l) as Record<string, unknown>);
   const seen = (event: string, code?: string) =>
     parsed().some((e) => e.event === event && (code === undefined || errCode(e) === code));
-  await until("the sink to listen", () => {
-    if (child.exitCode !== null) throw new Error(`sink exited: ${stderr.join("\n")}`);
-    return stdout.some((l) => l.includes('"event":"listening"'));
-  }, 10_000);
+  await until(
+    "the sink to listen",
+    () => {
+      if (child.exitCode !== null) throw new Error(`sink exited: ${stderr.join("\n")}`);
+      return stdout.some((l) => l.includes('"event":"listening"'));
+    },
+    10_000,
+  );
   return {
     url: `http://127.0.0.1:${httpPort}`,
     httpPort,

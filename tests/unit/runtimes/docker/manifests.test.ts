@@ -12,7 +12,12 @@ import { STAGING } from "../../../../components/runtimes/docker/start";
 
 describe("node container", () => {
   const spec = clusterSchema.parse({ resources: { limits: { memory: "1Gi" } } });
-  const staged = { "erlang.cookie": "c", "definitions.json": "{}", "start.sh": "s", "watchdog.sh": "w" };
+  const staged = {
+    "erlang.cookie": "c",
+    "definitions.json": "{}",
+    "start.sh": "s",
+    "watchdog.sh": "w",
+  };
   const files = [{ path: "/etc/rabbitmq/rabbitmq.conf", content: "x = 1\n", mode: 0o644 }];
   const c = nodeContainer(spec, {
     host: "dev-rabbit-3",
@@ -41,7 +46,10 @@ describe("node container", () => {
 
   it("uploads the rendered files and stages the secrets and scripts for the start script", () => {
     const uploads = (c.uploads as { file: string }[]).map((u) => u.file);
-    assert.deepEqual(uploads, ["/etc/rabbitmq/rabbitmq.conf", ...Object.keys(staged).map((f) => `${STAGING}/${f}`)]);
+    assert.deepEqual(uploads, [
+      "/etc/rabbitmq/rabbitmq.conf",
+      ...Object.keys(staged).map((f) => `${STAGING}/${f}`),
+    ]);
     assert.deepEqual(c.entrypoints, ["sh", `${STAGING}/start.sh`]);
     assert.deepEqual(c.volumes, [
       { volumeName: "dev-rabbit-3-data", containerPath: spec.dataDir },
@@ -52,7 +60,12 @@ describe("node container", () => {
 
 describe("consumer container", () => {
   const alerting = loadWarrenSpec({ "warren:environment": "dev", "warren:alerting": {} }).alerting!;
-  const [plan] = planConsumers(consumersSchema.parse({ channels: { wecom: { target: { webhookUrl: "https://hook.test/?key=s3cret" } } } }), alerting);
+  const [plan] = planConsumers(
+    consumersSchema.parse({
+      channels: { wecom: { target: { webhookUrl: "https://hook.test/?key=s3cret" } } },
+    }),
+    alerting,
+  );
   const c = consumerContainer(plan, {
     host: "dev-dispatcher-wecom-1",
     network: "dev",
@@ -62,7 +75,10 @@ describe("consumer container", () => {
   });
 
   it("gets its secrets as files and none in its environment", () => {
-    assert.deepEqual((c.uploads as { file: string }[]).map((u) => u.file), ["/run/secrets/warren/amqp-url", "/run/secrets/warren/webhook-url"]);
+    assert.deepEqual(
+      (c.uploads as { file: string }[]).map((u) => u.file),
+      ["/run/secrets/warren/amqp-url", "/run/secrets/warren/webhook-url"],
+    );
     const envs = c.envs as string[];
     assert.ok(envs.includes("WARREN_WECOM_WEBHOOK_URL_FILE=/run/secrets/warren/webhook-url"));
     assert.ok(!envs.some((e) => e.includes("s3cret") || e.includes("amqp://")));

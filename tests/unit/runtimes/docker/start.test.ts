@@ -24,20 +24,38 @@ function listen(port: number): Promise<net.Server> {
 }
 
 /** Runs the watchdog for `seconds` against a `sleep` standing in for the Erlang VM; says whether it was killed. */
-async function watch(opts: { peersUp: boolean; amqpUp: boolean }, seconds: number): Promise<{ killed: boolean; log: string }> {
+async function watch(
+  opts: { peersUp: boolean; amqpUp: boolean },
+  seconds: number,
+): Promise<{ killed: boolean; log: string }> {
   const [amqpPort, distributionPort] = await freePorts(2);
-  const servers = [...(opts.peersUp ? [await listen(distributionPort)] : []), ...(opts.amqpUp ? [await listen(amqpPort)] : [])];
+  const servers = [
+    ...(opts.peersUp ? [await listen(distributionPort)] : []),
+    ...(opts.amqpUp ? [await listen(amqpPort)] : []),
+  ];
   const vm = spawn("sleep", ["600"], { stdio: "ignore" });
   const pidFile = path.join(dir, `vm-${vm.pid}.pid`);
   fs.writeFileSync(pidFile, `${vm.pid}\n`);
   const script = path.join(dir, `watchdog-${vm.pid}.sh`);
   // This host plus two peers on loopback: a majority of 3 is this node and one peer.
-  fs.writeFileSync(script, watchdogScript(spec, [os.hostname(), "127.0.0.1", "127.0.0.2"], { amqpPort, distributionPort, pidFile, everyS: 1, stuckAfterS: 3 }));
+  fs.writeFileSync(
+    script,
+    watchdogScript(spec, [os.hostname(), "127.0.0.1", "127.0.0.2"], {
+      amqpPort,
+      distributionPort,
+      pidFile,
+      everyS: 1,
+      stuckAfterS: 3,
+    }),
+  );
   const dog = spawn("bash", [script], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   dog.stderr.on("data", (d: Buffer) => (log += d.toString()));
   const exited = new Promise<boolean>((resolve) => vm.once("exit", () => resolve(true)));
-  const killed = await Promise.race([exited, new Promise<boolean>((r) => setTimeout(() => r(false), seconds * 1000))]);
+  const killed = await Promise.race([
+    exited,
+    new Promise<boolean>((r) => setTimeout(() => r(false), seconds * 1000)),
+  ]);
   dog.kill("SIGKILL");
   if (!killed) vm.kill("SIGKILL");
   for (const s of servers) s.close();
@@ -46,7 +64,10 @@ async function watch(opts: { peersUp: boolean; amqpUp: boolean }, seconds: numbe
 
 describe("the Docker node's start script and watchdog", () => {
   it("are valid shell", () => {
-    for (const [shell, text] of [["sh", startScript(spec)], ["bash", watchdogScript(spec, ["a", "b", "c"])]] as const) {
+    for (const [shell, text] of [
+      ["sh", startScript(spec)],
+      ["bash", watchdogScript(spec, ["a", "b", "c"])],
+    ] as const) {
       const r = spawnSync(shell, ["-n"], { input: text, encoding: "utf8" });
       assert.equal(r.status, 0, `${shell} -n: ${r.stderr}`);
     }
@@ -54,7 +75,10 @@ describe("the Docker node's start script and watchdog", () => {
 
   it("installs the staged secrets only when they are there, and starts the watchdog before RabbitMQ", () => {
     const lines = startScript(spec).split("\n");
-    assert.match(lines[2], /^if \[ -f \/run\/warren\/erlang.cookie \]; then install .* && rm -f \/run\/warren\/erlang.cookie; fi; \[ -s \/var\/lib\/rabbitmq\/.erlang.cookie \]/);
+    assert.match(
+      lines[2],
+      /^if \[ -f \/run\/warren\/erlang.cookie \]; then install .* && rm -f \/run\/warren\/erlang.cookie; fi; \[ -s \/var\/lib\/rabbitmq\/.erlang.cookie \]/,
+    );
     assert.deepEqual(lines.slice(-2), [
       "bash /run/warren/watchdog.sh &",
       "exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups env HOME=/var/lib/rabbitmq rabbitmq-server",
@@ -64,7 +88,10 @@ describe("the Docker node's start script and watchdog", () => {
   it("kills a node whose AMQP port stays closed while it reaches a majority", async () => {
     const r = await watch({ peersUp: true, amqpUp: false }, 15);
     assert.equal(r.killed, true, r.log);
-    assert.match(r.log, /^warren watchdog: AMQP closed for 3 s with 2 of 3 nodes reachable: killing the stuck Erlang VM \(\d+\)/m);
+    assert.match(
+      r.log,
+      /^warren watchdog: AMQP closed for 3 s with 2 of 3 nodes reachable: killing the stuck Erlang VM \(\d+\)/m,
+    );
   });
 
   it("leaves alone a node cut off from its peers (paused by pause_minority on purpose)", async () => {
