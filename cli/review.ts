@@ -74,7 +74,7 @@ export function diffCommand(args: string[], io: Io): number {
       return usage(`--format must be text or markdown, got ${JSON.stringify(values.format)}`);
     if (values.graph && values.format !== "markdown")
       return usage("--graph needs --format markdown");
-    const stack = values.stack!;
+    const stack = values.stack;
     const projectDir = process.cwd();
     const file = `Pulumi.${stack}.yaml`;
 

@@ -5,7 +5,6 @@
 import type { WarrenSpec } from "../components/config/spec";
 import { planTopology } from "../components/topology/plan";
 import {
-  type ArgValue,
   type Arguments,
   type BindingSpec,
   type TopologySpec,
@@ -90,6 +89,7 @@ export function canonical(v: unknown): string {
 /** A value for people: strings in double quotes as written (regexes stay readable), the rest JSON. */
 export function showValue(v: unknown): string {
   if (v === undefined) return "(unset)";
+  // eslint-disable-next-line no-control-regex -- control characters are what must be escaped
   if (typeof v === "string") return /["\u0000-\u001f]/.test(v) ? JSON.stringify(v) : `"${v}"`;
   return canonical(v);
 }
@@ -106,8 +106,7 @@ type Fields = Record<string, unknown>;
 
 function argumentFields(prefix: string, args: Arguments, skip: readonly string[] = []): Fields {
   const out: Fields = {};
-  for (const k of Object.keys(args).sort())
-    if (!skip.includes(k)) out[`${prefix}.${k}`] = args[k] as ArgValue;
+  for (const k of Object.keys(args).sort()) if (!skip.includes(k)) out[`${prefix}.${k}`] = args[k];
   return out;
 }
 

@@ -36,6 +36,7 @@ export function nodeId(kind: NodeKind, vhost: string, name: string): string {
  * (`#quot;`, `#35;` …), as Mermaid's docs describe; everything else, unicode included, stays.
  */
 export function mermaidText(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what must be escaped
   return s.replace(/["#<>&|`\\\u0000-\u001f]/g, (c) =>
     c === '"' ? "#quot;" : `#${c.charCodeAt(0)};`,
   );
@@ -114,11 +115,12 @@ export function mermaidGraph(t: TopologySpec): string {
     const edges: string[] = [];
 
     // Built-in exchanges appear only when something refers to them.
-    const builtins: string[] = [];
+    const builtins = new Map<string, string>(); // name -> type
     const exchangeNode = (name: string): string | undefined => {
       if (declared.has(name)) return nodeId("exchange", v, name);
-      if (!BUILTIN_EXCHANGES.has(name)) return undefined;
-      if (!builtins.includes(name)) builtins.push(name);
+      const type = BUILTIN_EXCHANGES.get(name);
+      if (type === undefined) return undefined;
+      builtins.set(name, type);
       return nodeId("exchange", v, name);
     };
     const queueNode = (name: string) =>
@@ -179,10 +181,8 @@ export function mermaidGraph(t: TopologySpec): string {
       lines.push(
         `    ${nodeId("exchange", v, x.name)}{{${label(x.name, x.type + (x.internal ? ", internal" : ""))}}}`,
       );
-    for (const name of builtins)
-      lines.push(
-        `    ${nodeId("exchange", v, name)}{{${label(name, `${BUILTIN_EXCHANGES.get(name)}, built-in`)}}}`,
-      );
+    for (const [name, type] of builtins)
+      lines.push(`    ${nodeId("exchange", v, name)}{{${label(name, `${type}, built-in`)}}}`);
     for (const q of queues)
       lines.push(`    ${nodeId("queue", v, q.name)}[(${label(q.name, q.type)})]`);
     for (const u of consumers) lines.push(`    ${nodeId("user", v, u)}([${label(u)}])`);

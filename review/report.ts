@@ -74,7 +74,8 @@ function consequence(c: ObjectChange): string {
       ? `its ${plural(n, "binding", "bindings")} ${n === 1 ? "is" : "are"} ${verb} with it`
       : "it has no bindings";
   if (c.action === "replace") {
-    if (c.kind === "vhost") return `Replaced because ${c.reason}.`;
+    if (c.kind === "vhost")
+      return `Replaced because ${c.reason ?? "a setting changed that RabbitMQ cannot change in place"}.`;
     if (c.kind === "queue" && c.retained)
       return `prod retains queues on delete: the old queue stays, messages and all, and the broker refuses to redeclare it with other settings until it is migrated by hand; ${bindings("recreated")}.`;
     if (c.kind === "queue") return `Drops the queue's messages; ${bindings("recreated")}.`;

@@ -52,8 +52,7 @@ export function readProgramConfig(): ProgramConfig {
 
   const passwords: Record<string, pulumi.Output<string>> = {};
   if (spec.passwords && !("secure" in spec.passwords))
-    for (const [user, p] of Object.entries(spec.passwords))
-      passwords[user] = pulumi.secret(p as string);
+    for (const [user, p] of Object.entries(spec.passwords)) passwords[user] = pulumi.secret(p);
   return {
     spec,
     broker: broker && {

@@ -176,7 +176,7 @@ function assemble(
     environment: c.environment,
     topology,
     alerting,
-    passwords: c.passwords as SpecBase["passwords"],
+    passwords: c.passwords,
   };
   switch (c.runtime) {
     case "external":

@@ -27,6 +27,7 @@ export function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (value === undefined) return "undefined";
   const s = JSON.stringify(value);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- only functions and symbols get here, and String() names them
   return s === undefined ? String(value) : s.length > 60 ? s.slice(0, 57) + "..." : s;
 }
 

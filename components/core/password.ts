@@ -11,18 +11,20 @@ interface PasswordOutputs extends PasswordInputs {
 }
 
 const provider: pulumi.dynamic.ResourceProvider<PasswordInputs, PasswordOutputs> = {
-  async create(inputs) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+  create(inputs) {
+    // Required inside the function: Pulumi serializes the provider's code into the state and runs
+    // it later in its dynamic-provider host, without this module's imports.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
     const { randomBytes, randomUUID } = require("crypto") as typeof import("crypto");
     // base64url: no characters that need escaping in an AMQP URI.
     const value = randomBytes(Math.ceil((inputs.length * 3) / 4))
       .toString("base64url")
       .slice(0, inputs.length);
-    return { id: randomUUID(), outs: { ...inputs, value } };
+    return Promise.resolve({ id: randomUUID(), outs: { ...inputs, value } });
   },
-  async diff(_id, olds, news) {
+  diff(_id, olds, news) {
     const replaces = (["length", "rotation"] as const).filter((k) => olds[k] !== news[k]);
-    return { changes: replaces.length > 0, replaces };
+    return Promise.resolve({ changes: replaces.length > 0, replaces });
   },
 };
 

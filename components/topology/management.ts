@@ -33,12 +33,12 @@ const provider: pulumi.dynamic.ResourceProvider<ObjectInputs, ObjectInputs> = {
     await call(inputs, "PUT");
     return { id: inputs.path, outs: inputs };
   },
-  async diff(_id, olds, news) {
+  diff(_id, olds, news) {
     const changed = (["path", "body", "deleteOnDestroy", "connection"] as const).filter(
       (k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]),
     );
     const replaces = changed.filter((k) => k === "path" || (k === "body" && news.immutable));
-    return { changes: changed.length > 0, replaces, deleteBeforeReplace: true };
+    return Promise.resolve({ changes: changed.length > 0, replaces, deleteBeforeReplace: true });
   },
   async update(_id, _olds, news) {
     await call(news, "PUT");

@@ -147,7 +147,8 @@ export interface TopologyPlan {
  */
 function definitionStrings(d: Arguments): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(d)) out[k] = Array.isArray(v) ? v.join(",") : stringOf(v);
+  for (const [k, v] of Object.entries(d))
+    out[k] = Array.isArray(v) ? v.map(stringOf).join(",") : stringOf(v);
   return out;
 }
 

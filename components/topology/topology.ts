@@ -45,7 +45,7 @@ export class Topology extends pulumi.ComponentResource {
     const resources = new TopologyResources(
       name,
       this,
-      pulumi.secret(pulumi.output(args.management)) as pulumi.Output<ManagementConnection>,
+      pulumi.secret(pulumi.output(args.management)),
     );
     resources.vhosts(plan);
     const passwords = resources.users(plan, args.passwords);

@@ -159,7 +159,7 @@ class TopologyChecker {
           `${kind} name ${show(o.name)} starts with "amq.", which RabbitMQ reserves`,
         );
       let names = m.get(o.vhost);
-      if (!names) m.set(o.vhost, (names = new Map()));
+      if (!names) m.set(o.vhost, (names = new Map<string, string>()));
       if (names.has(o.name))
         this.add(
           `${o.path}.name`,
