@@ -95,7 +95,6 @@ export function renderRabbitmqConf(
 ): string {
   checkRuntime(spec, runtime, node);
   const ports = { ...DEFAULT_PORTS, ...node.ports };
-  const ip = node.bindAddress;
   const lines: string[] = [
     HEADER(
       "rabbitmq.conf",
@@ -104,87 +103,115 @@ export function renderRabbitmqConf(
     "",
   ];
 
-  lines.push("## Listeners");
-  lines.push(`listeners.tcp.default = ${ip === undefined ? ports.amqp : `${ip}:${ports.amqp}`}`);
-  if (ip !== undefined) lines.push(`management.tcp.ip = ${ip}`);
-  lines.push(`management.tcp.port = ${ports.management}`);
-  // The Prometheus endpoint has no authentication: the runtimes limit who reaches the port.
-  if (ip !== undefined) lines.push(`prometheus.tcp.ip = ${ip}`);
-  lines.push(`prometheus.tcp.port = ${ports.prometheus}`);
-  // The distribution port itself is DIST_PORT in rabbitmq-env.conf.
-  if (ip !== undefined) lines.push(`distribution.listener.interface = ${ip}`);
-  lines.push("");
+  lines.push(
+    ...listenerLines(ports, node.bindAddress),
+    ...formationLines(spec, runtime),
+    ...alarmLines(spec),
+    ...accessLines(spec, runtime, node),
+    ...logLines(),
+  );
+  return lines.join("\n");
+}
 
-  lines.push("## Cluster formation");
+function listenerLines(ports: NodePorts, ip: string | undefined): string[] {
+  const out: string[] = [];
+  out.push("## Listeners");
+  out.push(`listeners.tcp.default = ${ip === undefined ? ports.amqp : `${ip}:${ports.amqp}`}`);
+  if (ip !== undefined) out.push(`management.tcp.ip = ${ip}`);
+  out.push(`management.tcp.port = ${ports.management}`);
+  // The Prometheus endpoint has no authentication: the runtimes limit who reaches the port.
+  if (ip !== undefined) out.push(`prometheus.tcp.ip = ${ip}`);
+  out.push(`prometheus.tcp.port = ${ports.prometheus}`);
+  // The distribution port itself is DIST_PORT in rabbitmq-env.conf.
+  if (ip !== undefined) out.push(`distribution.listener.interface = ${ip}`);
+  out.push("");
+  return out;
+}
+
+function formationLines(spec: ClusterSpec, runtime: ClusterRuntime): string[] {
+  const out: string[] = [];
+  out.push("## Cluster formation");
   if (runtime.kind === "kubernetes") {
     // As the RabbitMQ Cluster Operator does: peers are the endpoints of the headless service,
     // addressed by pod hostname, which with this suffix is the host part of their node names.
-    lines.push("cluster_formation.peer_discovery_backend = rabbit_peer_discovery_k8s");
-    lines.push("cluster_formation.k8s.host = kubernetes.default");
-    lines.push("cluster_formation.k8s.address_type = hostname");
-    lines.push(`cluster_formation.k8s.service_name = ${runtime.serviceName}`);
-    lines.push(`cluster_formation.k8s.hostname_suffix = ${kubernetesSuffix(runtime)}`);
+    out.push("cluster_formation.peer_discovery_backend = rabbit_peer_discovery_k8s");
+    out.push("cluster_formation.k8s.host = kubernetes.default");
+    out.push("cluster_formation.k8s.address_type = hostname");
+    out.push(`cluster_formation.k8s.service_name = ${runtime.serviceName}`);
+    out.push(`cluster_formation.k8s.hostname_suffix = ${kubernetesSuffix(runtime)}`);
     // A node that left is reported, never removed from the cluster by discovery. (The key
     // belongs to rabbitmq_peer_discovery_common, which classic_config does not load.)
-    lines.push("cluster_formation.node_cleanup.only_log_warning = true");
+    out.push("cluster_formation.node_cleanup.only_log_warning = true");
   } else {
-    lines.push("cluster_formation.peer_discovery_backend = classic_config");
+    out.push("cluster_formation.peer_discovery_backend = classic_config");
     dockerNodeNames(runtime).forEach((name, i) =>
-      lines.push(`cluster_formation.classic_config.nodes.${i + 1} = ${name}`),
+      out.push(`cluster_formation.classic_config.nodes.${i + 1} = ${name}`),
     );
   }
-  lines.push("cluster_partition_handling = pause_minority");
+  out.push("cluster_partition_handling = pause_minority");
   // How soon a lost peer is noticed (and its queues' leaders re-elected): see schema.ts.
-  lines.push(`net_ticktime = ${spec.netTicktime}`);
+  out.push(`net_ticktime = ${spec.netTicktime}`);
   // Quorum queue leaders spread over the nodes as queues are declared, not all on the node the
   // topology is declared through (3.10's name; 3.12+ call it "balanced").
-  lines.push("queue_leader_locator = least-leaders");
-  lines.push("");
+  out.push("queue_leader_locator = least-leaders");
+  out.push("");
+  return out;
+}
 
-  lines.push(
+function alarmLines(spec: ClusterSpec): string[] {
+  const out: string[] = [];
+  out.push(
     "## Resource alarms (https://www.rabbitmq.com/production-checklist.html#resource-limits-ram)",
   );
   // Inside a container RabbitMQ 3.10 sees the host's memory; the limit is what it really has.
-  lines.push(
+  out.push(
     `total_memory_available_override_value = ${quantityToBytes(spec.resources.limits.memory)}`,
   );
-  lines.push(
+  out.push(
     typeof spec.memoryHighWatermark === "number"
       ? `vm_memory_high_watermark.relative = ${float(spec.memoryHighWatermark)}`
       : `vm_memory_high_watermark.absolute = ${spec.memoryHighWatermark}`,
   );
-  lines.push(
+  out.push(
     typeof spec.diskFreeLimit === "number"
       ? `disk_free_limit.relative = ${float(spec.diskFreeLimit)}`
       : `disk_free_limit.absolute = ${spec.diskFreeLimit}`,
   );
-  lines.push("");
+  out.push("");
+  return out;
+}
 
-  lines.push("## Access");
+function accessLines(spec: ClusterSpec, runtime: ClusterRuntime, node: NodeOptions): string[] {
+  const out: string[] = [];
+  out.push("## Access");
   // With definitions to load, RabbitMQ creates no default user: guest never exists. Should
   // anyone create it, it still may only log in from loopback.
-  lines.push("loopback_users.guest = true");
+  out.push("loopback_users.guest = true");
   // 3.10 has no anonymous login setting (anonymous_login_user came in 4.0); its SASL
   // mechanisms are pinned to the two that need a password (no EXTERNAL, no ANONYMOUS).
-  lines.push("auth_mechanisms.1 = PLAIN");
-  lines.push("auth_mechanisms.2 = AMQPLAIN");
+  out.push("auth_mechanisms.1 = PLAIN");
+  out.push("auth_mechanisms.2 = AMQPLAIN");
   if (enabledPlugins(spec, runtime).some((p) => (MQTT_PLUGINS as readonly string[]).includes(p)))
-    lines.push("mqtt.allow_anonymous = false");
+    out.push("mqtt.allow_anonymous = false");
   // The admin user, as a salted hash (never the password): see definitions.ts.
-  lines.push(`load_definitions = ${definitionsPath(node)}`);
-  lines.push("");
+  out.push(`load_definitions = ${definitionsPath(node)}`);
+  out.push("");
+  return out;
+}
 
+function logLines(): string[] {
+  const out: string[] = [];
   // At most 6 files of 50 MiB: validate.ts requires a logs volume of MIN_LOGS_SIZE.
-  lines.push(
+  out.push(
     "## Logs: files under LOG_BASE (rabbitmq-env.conf), rotated to fit the logs volume, and the console",
   );
-  lines.push("log.file.level = info");
-  lines.push("log.file.rotation.size = 52428800");
-  lines.push("log.file.rotation.count = 5");
-  lines.push("log.console = true");
-  lines.push("log.console.level = info");
-  lines.push("");
-  return lines.join("\n");
+  out.push("log.file.level = info");
+  out.push("log.file.rotation.size = 52428800");
+  out.push("log.file.rotation.count = 5");
+  out.push("log.console = true");
+  out.push("log.console.level = info");
+  out.push("");
+  return out;
 }
 
 /**
