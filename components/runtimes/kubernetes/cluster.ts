@@ -10,8 +10,13 @@ import * as policyv1 from "@pulumi/kubernetes/policy/v1";
 import * as rbacv1 from "@pulumi/kubernetes/rbac/v1";
 import type { Environment } from "../../core/environment";
 import { ADMIN_USER } from "../../core/naming";
-import { type ClusterOutputs, clusterCredentials } from "../../cluster/credentials";
 import {
+  type ClusterCredentials,
+  type ClusterOutputs,
+  clusterCredentials,
+} from "../../cluster/credentials";
+import {
+  type RenderedFile,
   CONFIG_DIR,
   DEFAULT_PORTS,
   kubernetesNodeNames,
@@ -78,28 +83,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
     const creds = clusterCredentials(name, args.adminUsername ?? ADMIN_USER, this);
 
     const account = peerDiscoveryAccount(n, inNs);
-    const config = new corev1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: meta(n, n.config),
-        data: Object.fromEntries(
-          files.map((f) => [f.path.slice(CONFIG_DIR.length + 1), f.content]),
-        ),
-      },
-      inNs,
-    );
-    const secrets = new corev1.Secret(
-      `${name}-secrets`,
-      {
-        metadata: meta(n, n.secrets),
-        type: "Opaque",
-        stringData: {
-          "erlang.cookie": creds.cookie.apply((c) => c.content),
-          "definitions.json": creds.definitions.apply((d) => d.content),
-        },
-      },
-      inNs,
-    );
+    const { config, secrets } = nodeFiles(n, files, creds, inNs);
     const sts = new appsv1.StatefulSet(
       `${name}-statefulset`,
       {
@@ -113,26 +97,7 @@ export class KubernetesCluster extends pulumi.ComponentResource implements Clust
       },
       inNs,
     );
-    new corev1.Service(
-      `${name}-nodes`,
-      { metadata: meta(n, n.nodes), spec: nodesService(n) },
-      inNs,
-    );
-    const service = new corev1.Service(
-      `${name}-client`,
-      { metadata: meta(n), spec: clientService(spec, n) },
-      inNs,
-    );
-    new policyv1.PodDisruptionBudget(
-      `${name}-pdb`,
-      { metadata: meta(n), spec: disruptionBudget(n) },
-      inNs,
-    );
-    new networkingv1.NetworkPolicy(
-      `${name}-network`,
-      { metadata: meta(n), spec: networkPolicy(spec, n) },
-      inNs,
-    );
+    const service = servicesAndPolicies(spec, n, inNs);
 
     const host = `${n.name}.${ns}.svc`;
     this.serviceName = service.metadata.name;
@@ -186,4 +151,63 @@ function peerDiscoveryAccount(
     opts,
   );
   return account;
+}
+
+/** The rendered files in a ConfigMap; the cookie and the admin definitions in a Secret. */
+function nodeFiles(
+  n: ClusterNames,
+  files: readonly RenderedFile[],
+  creds: ClusterCredentials,
+  inNs: pulumi.CustomResourceOptions,
+): { config: corev1.ConfigMap; secrets: corev1.Secret } {
+  const config = new corev1.ConfigMap(
+    `${n.name}-config`,
+    {
+      metadata: meta(n, n.config),
+      data: Object.fromEntries(files.map((f) => [f.path.slice(CONFIG_DIR.length + 1), f.content])),
+    },
+    inNs,
+  );
+  const secrets = new corev1.Secret(
+    `${n.name}-secrets`,
+    {
+      metadata: meta(n, n.secrets),
+      type: "Opaque",
+      stringData: {
+        "erlang.cookie": creds.cookie.apply((c) => c.content),
+        "definitions.json": creds.definitions.apply((d) => d.content),
+      },
+    },
+    inNs,
+  );
+  return { config, secrets };
+}
+
+/** The headless and client services, the disruption budget and the NetworkPolicy. */
+function servicesAndPolicies(
+  spec: ClusterSpec,
+  n: ClusterNames,
+  inNs: pulumi.CustomResourceOptions,
+): corev1.Service {
+  new corev1.Service(
+    `${n.name}-nodes`,
+    { metadata: meta(n, n.nodes), spec: nodesService(n) },
+    inNs,
+  );
+  const service = new corev1.Service(
+    `${n.name}-client`,
+    { metadata: meta(n), spec: clientService(spec, n) },
+    inNs,
+  );
+  new policyv1.PodDisruptionBudget(
+    `${n.name}-pdb`,
+    { metadata: meta(n), spec: disruptionBudget(n) },
+    inNs,
+  );
+  new networkingv1.NetworkPolicy(
+    `${n.name}-network`,
+    { metadata: meta(n), spec: networkPolicy(spec, n) },
+    inNs,
+  );
+  return service;
 }

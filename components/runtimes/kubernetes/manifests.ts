@@ -119,55 +119,9 @@ function podSpec(
       seccompProfile: { type: "RuntimeDefault" },
     },
     // The cookie must be owned by rabbitmq and mode 0600; a Secret volume is neither.
-    initContainers: [
-      {
-        name: "setup",
-        image: spec.image,
-        command: [
-          "sh",
-          "-c",
-          `install -m 600 /run/warren/cookie/erlang.cookie ${RABBITMQ_HOME}/.erlang.cookie`,
-        ],
-        securityContext: RESTRICTED,
-        resources: {
-          requests: { cpu: "50m", memory: "64Mi" },
-          limits: { cpu: "200m", memory: "64Mi" },
-        },
-        volumeMounts: [
-          { name: "cookie", mountPath: "/run/warren/cookie", readOnly: true },
-          { name: "home", mountPath: RABBITMQ_HOME },
-        ],
-      },
-    ],
+    initContainers: [cookieInstaller(spec)],
     containers: [nodeContainer(spec)],
-    volumes: [
-      // /etc/rabbitmq: the rendered files, and the admin definitions from the Secret
-      // (group-readable for the rabbitmq group through fsGroup, nobody else).
-      {
-        name: "config",
-        projected: {
-          sources: [
-            { configMap: { name: refs.configMap } },
-            {
-              secret: {
-                name: refs.secret,
-                items: [{ key: "definitions.json", path: "definitions.json", mode: 0o440 }],
-              },
-            },
-          ],
-        },
-      },
-      {
-        name: "cookie",
-        secret: {
-          secretName: refs.secret,
-          items: [{ key: "erlang.cookie", path: "erlang.cookie" }],
-          defaultMode: 0o440,
-        },
-      },
-      { name: "home", emptyDir: { sizeLimit: "16Mi" } },
-      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-    ],
+    volumes: podVolumes(refs),
     topologySpreadConstraints: ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map(
       (topologyKey) => ({
         maxSkew: 1,
@@ -312,4 +266,56 @@ export function networkPolicy(
         : []),
     ],
   };
+}
+
+function cookieInstaller(spec: ClusterSpec): k8s.types.input.core.v1.Container {
+  return {
+    name: "setup",
+    image: spec.image,
+    command: [
+      "sh",
+      "-c",
+      `install -m 600 /run/warren/cookie/erlang.cookie ${RABBITMQ_HOME}/.erlang.cookie`,
+    ],
+    securityContext: RESTRICTED,
+    resources: {
+      requests: { cpu: "50m", memory: "64Mi" },
+      limits: { cpu: "200m", memory: "64Mi" },
+    },
+    volumeMounts: [
+      { name: "cookie", mountPath: "/run/warren/cookie", readOnly: true },
+      { name: "home", mountPath: RABBITMQ_HOME },
+    ],
+  };
+}
+
+function podVolumes(refs: StatefulSetRefs): k8s.types.input.core.v1.Volume[] {
+  return [
+    // /etc/rabbitmq: the rendered files, and the admin definitions from the Secret
+    // (group-readable for the rabbitmq group through fsGroup, nobody else).
+    {
+      name: "config",
+      projected: {
+        sources: [
+          { configMap: { name: refs.configMap } },
+          {
+            secret: {
+              name: refs.secret,
+              items: [{ key: "definitions.json", path: "definitions.json", mode: 0o440 }],
+            },
+          },
+        ],
+      },
+    },
+    {
+      name: "cookie",
+      secret: {
+        secretName: refs.secret,
+        items: [{ key: "erlang.cookie", path: "erlang.cookie" }],
+        defaultMode: 0o440,
+      },
+    },
+    { name: "home", emptyDir: { sizeLimit: "16Mi" } },
+    { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+  ];
 }
