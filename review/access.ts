@@ -129,6 +129,27 @@ function routingKeys(spec: WarrenSpec | undefined, vhost: string, exchange: stri
 const uniq = (xs: readonly string[]) => [...new Set(xs)].sort(cmp);
 
 export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec): AccessFinding[] {
+  const findings = [
+    ...permissionFindings(before, after),
+    ...topicPermissionFindings(before, after),
+    ...tagFindings(before?.topology, after.topology),
+  ];
+  const group = (f: AccessFinding) => f.vhost ?? "\uffff";
+  const order = ["permission", "topic permission", "user"];
+  return findings.sort(
+    (a, b) =>
+      cmp(group(a), group(b)) ||
+      order.indexOf(a.kind) - order.indexOf(b.kind) ||
+      cmp(a.user, b.user) ||
+      cmp(a.exchange ?? "", b.exchange ?? ""),
+  );
+}
+
+const permKey = (p: Pick<PermissionSpec, "user" | "vhost">) => `${p.user}\u0000${p.vhost}`;
+const topicKey = (p: TopicPermissionSpec) => `${p.user}\u0000${p.vhost}\u0000${p.exchange}`;
+
+/** Vhost permissions that are new, or whose patterns now match more of the vhost's names. */
+function permissionFindings(before: WarrenSpec | undefined, after: WarrenSpec): AccessFinding[] {
   const bt = before?.topology;
   const at = after.topology;
   const findings: AccessFinding[] = [];
@@ -138,11 +159,7 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
       ...resourceNames(at, vhost),
       ...BUILTIN_EXCHANGES.keys(),
     ]);
-  const keys = (vhost: string, exchange: string) =>
-    uniq([...routingKeys(before, vhost, exchange), ...routingKeys(after, vhost, exchange)]);
   const usersBefore = new Set(bt?.users.map((u) => u.name) ?? []);
-
-  const permKey = (p: Pick<PermissionSpec, "user" | "vhost">) => `${p.user}\u0000${p.vhost}`;
   const permsBefore = new Map((bt?.permissions ?? []).map((p) => [permKey(p), p]));
   for (const p of at.permissions) {
     const was = permsBefore.get(permKey(p));
@@ -164,8 +181,19 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
       findings.push({ vhost: p.vhost, kind: "permission", user: p.user, regexes });
     }
   }
+  return findings;
+}
 
-  const topicKey = (p: TopicPermissionSpec) => `${p.user}\u0000${p.vhost}\u0000${p.exchange}`;
+/** Topic permissions that now match more routing keys, or whose removal opens every key. */
+function topicPermissionFindings(
+  before: WarrenSpec | undefined,
+  after: WarrenSpec,
+): AccessFinding[] {
+  const bt = before?.topology;
+  const at = after.topology;
+  const findings: AccessFinding[] = [];
+  const keys = (vhost: string, exchange: string) =>
+    uniq([...routingKeys(before, vhost, exchange), ...routingKeys(after, vhost, exchange)]);
   const topicBefore = new Map((bt?.topicPermissions ?? []).map((p) => [topicKey(p), p]));
   const topicAfter = new Set(at.topicPermissions.map(topicKey));
   for (const p of at.topicPermissions) {
@@ -205,7 +233,12 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
       regexes: [],
     });
   }
+  return findings;
+}
 
+/** Users that gain tags (new users with tags included). */
+function tagFindings(bt: TopologySpec | undefined, at: TopologySpec): AccessFinding[] {
+  const findings: AccessFinding[] = [];
   const tagsBefore = new Map((bt?.users ?? []).map((u) => [u.name, new Set(u.tags)]));
   for (const u of at.users) {
     const was = tagsBefore.get(u.name);
@@ -219,14 +252,5 @@ export function accessFindings(before: WarrenSpec | undefined, after: WarrenSpec
       regexes: [],
     });
   }
-
-  const group = (f: AccessFinding) => f.vhost ?? "\uffff";
-  const order = ["permission", "topic permission", "user"];
-  return findings.sort(
-    (a, b) =>
-      cmp(group(a), group(b)) ||
-      order.indexOf(a.kind) - order.indexOf(b.kind) ||
-      cmp(a.user, b.user) ||
-      cmp(a.exchange ?? "", b.exchange ?? ""),
-  );
+  return findings;
 }

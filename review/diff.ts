@@ -124,6 +124,15 @@ interface Entry {
 function entries(t: TopologySpec): Map<string, Entry> {
   const out = new Map<string, Entry>();
   const put = (e: Entry) => out.set(JSON.stringify([e.kind, e.vhost ?? null, e.name]), e);
+  objectEntries(t, put);
+  accessEntries(t, put);
+  return out;
+}
+
+type Put = (e: Entry) => void;
+
+/** Vhosts, users, exchanges and queues. */
+function objectEntries(t: TopologySpec, put: Put): void {
   for (const v of t.vhosts)
     put({
       kind: "vhost",
@@ -176,6 +185,10 @@ function entries(t: TopologySpec): Map<string, Entry> {
         ...argumentFields("arguments", q.arguments, ["x-queue-type"]),
       },
     });
+}
+
+/** Bindings, policies and permissions. */
+function accessEntries(t: TopologySpec, put: Put): void {
   for (const b of t.bindings)
     put({ kind: "binding", vhost: b.vhost, name: bindingName(b), immutable: true, fields: {} });
   const policy = (kind: "policy" | "operator policy") => (p: TopologySpec["policies"][number]) =>
@@ -224,7 +237,6 @@ function entries(t: TopologySpec): Map<string, Entry> {
       ],
       fields: { write: p.write, read: p.read },
     });
-  return out;
 }
 
 function changedFields(before: Fields, after: Fields): FieldChange[] {

@@ -103,91 +103,106 @@ function headersLabel(args: Arguments): string {
 }
 
 export function mermaidGraph(t: TopologySpec): string {
-  const out = ["flowchart LR"];
-  for (const vh of t.vhosts) {
-    const v = vh.name;
-    const exchanges = t.exchanges.filter((x) => x.vhost === v);
-    const queues = t.queues.filter((q) => q.vhost === v);
-    const bindings = t.bindings.filter((b) => b.vhost === v);
-    const declared = new Map(exchanges.map((x) => [x.name, x]));
-    const queueNames = new Set(queues.map((q) => q.name));
-    const lines: string[] = [];
-    const edges: string[] = [];
+  return ["flowchart LR", ...t.vhosts.flatMap((vh) => vhostGraph(t, vh.name))].join("\n");
+}
 
-    // Built-in exchanges appear only when something refers to them.
-    const builtins = new Map<string, string>(); // name -> type
-    const exchangeNode = (name: string): string | undefined => {
-      if (declared.has(name)) return nodeId("exchange", v, name);
-      const type = BUILTIN_EXCHANGES.get(name);
-      if (type === undefined) return undefined;
-      builtins.set(name, type);
-      return nodeId("exchange", v, name);
-    };
-    const queueNode = (name: string) =>
-      queueNames.has(name) ? nodeId("queue", v, name) : undefined;
+/** One vhost's subgraph: its exchanges (built-in ones when referred to), queues and readers. */
+function vhostGraph(t: TopologySpec, v: string): string[] {
+  const exchanges = t.exchanges.filter((x) => x.vhost === v);
+  const queues = t.queues.filter((q) => q.vhost === v);
+  const bindings = t.bindings.filter((b) => b.vhost === v);
+  const declared = new Map(exchanges.map((x) => [x.name, x]));
+  const queueNames = new Set(queues.map((q) => q.name));
+  const lines: string[] = [];
+  const edges: string[] = [];
 
-    // One edge per source and destination, labelled with every binding's key (or arguments).
-    const bound = new Map<string, { from: string; to: string; labels: string[] }>();
-    for (const b of bindings) {
-      const from = exchangeNode(b.source);
-      const to =
-        b.destinationType === "queue" ? queueNode(b.destination) : exchangeNode(b.destination);
-      if (!from || !to) continue;
-      const type = declared.get(b.source)?.type ?? BUILTIN_EXCHANGES.get(b.source);
-      const text =
-        type === "headers" ? headersLabel(b.arguments) : type === "fanout" ? "" : b.routingKey;
-      const key = `${from} ${to}`;
-      const e = bound.get(key) ?? { from, to, labels: [] };
-      bound.set(key, e);
-      if (text !== "" && !e.labels.includes(text)) e.labels.push(text);
-    }
-    for (const e of bound.values())
-      edges.push(
-        e.labels.length ? `${e.from} -->|${label(...e.labels)}| ${e.to}` : `${e.from} --> ${e.to}`,
-      );
+  // Built-in exchanges appear only when something refers to them.
+  const builtins = new Map<string, string>(); // name -> type
+  const exchangeNode = (name: string): string | undefined => {
+    if (declared.has(name)) return nodeId("exchange", v, name);
+    const type = BUILTIN_EXCHANGES.get(name);
+    if (type === undefined) return undefined;
+    builtins.set(name, type);
+    return nodeId("exchange", v, name);
+  };
+  const queueNode = (name: string) => (queueNames.has(name) ? nodeId("queue", v, name) : undefined);
 
-    for (const x of exchanges) {
-      const ae = alternateOf(x, t.policies);
-      const to = ae === undefined ? undefined : exchangeNode(ae);
-      if (to) edges.push(`${nodeId("exchange", v, x.name)} -.->|${label("alternate")}| ${to}`);
-    }
-    for (const q of queues) {
-      const dl = deadLetterOf(q, t.policies);
-      if (!dl) continue;
-      // Dead-lettering to the default exchange delivers to the queue its routing key names.
-      const to =
-        dl.exchange === ""
-          ? dl.routingKey === undefined
-            ? undefined
-            : queueNode(dl.routingKey)
-          : exchangeNode(dl.exchange);
-      const text =
-        dl.routingKey === undefined ? ["dead-letter"] : ["dead-letter", `key ${dl.routingKey}`];
-      if (to) edges.push(`${nodeId("queue", v, q.name)} -.->|${label(...text)}| ${to}`);
-    }
-    const consumers: string[] = [];
-    for (const q of queues) {
-      for (const p of t.permissions) {
-        if (p.vhost !== v || !permits(p.read, q.name)) continue;
-        if (!consumers.includes(p.user)) consumers.push(p.user);
-        edges.push(
-          `${nodeId("queue", v, q.name)} -->|${label("read")}| ${nodeId("user", v, p.user)}`,
-        );
-      }
-    }
-
-    lines.push(`  subgraph ${nodeId("vhost", v, v)} [${label(`vhost ${v}`)}]`);
-    for (const x of exchanges)
-      lines.push(
-        `    ${nodeId("exchange", v, x.name)}{{${label(x.name, x.type + (x.internal ? ", internal" : ""))}}}`,
-      );
-    for (const [name, type] of builtins)
-      lines.push(`    ${nodeId("exchange", v, name)}{{${label(name, `${type}, built-in`)}}}`);
-    for (const q of queues)
-      lines.push(`    ${nodeId("queue", v, q.name)}[(${label(q.name, q.type)})]`);
-    for (const u of consumers) lines.push(`    ${nodeId("user", v, u)}([${label(u)}])`);
-    lines.push(...edges.map((e) => `    ${e}`), "  end");
-    out.push(...lines);
+  // One edge per source and destination, labelled with every binding's key (or arguments).
+  const bound = new Map<string, { from: string; to: string; labels: string[] }>();
+  for (const b of bindings) {
+    const from = exchangeNode(b.source);
+    const to =
+      b.destinationType === "queue" ? queueNode(b.destination) : exchangeNode(b.destination);
+    if (!from || !to) continue;
+    const type = declared.get(b.source)?.type ?? BUILTIN_EXCHANGES.get(b.source);
+    const text =
+      type === "headers" ? headersLabel(b.arguments) : type === "fanout" ? "" : b.routingKey;
+    const key = `${from} ${to}`;
+    const e = bound.get(key) ?? { from, to, labels: [] };
+    bound.set(key, e);
+    if (text !== "" && !e.labels.includes(text)) e.labels.push(text);
   }
-  return out.join("\n");
+  for (const e of bound.values())
+    edges.push(
+      e.labels.length ? `${e.from} -->|${label(...e.labels)}| ${e.to}` : `${e.from} --> ${e.to}`,
+    );
+
+  const consumers = policyAndReaderEdges(t, v, exchanges, queues, exchangeNode, queueNode, edges);
+
+  lines.push(`  subgraph ${nodeId("vhost", v, v)} [${label(`vhost ${v}`)}]`);
+  for (const x of exchanges)
+    lines.push(
+      `    ${nodeId("exchange", v, x.name)}{{${label(x.name, x.type + (x.internal ? ", internal" : ""))}}}`,
+    );
+  for (const [name, type] of builtins)
+    lines.push(`    ${nodeId("exchange", v, name)}{{${label(name, `${type}, built-in`)}}}`);
+  for (const q of queues)
+    lines.push(`    ${nodeId("queue", v, q.name)}[(${label(q.name, q.type)})]`);
+  for (const u of consumers) lines.push(`    ${nodeId("user", v, u)}([${label(u)}])`);
+  lines.push(...edges.map((e) => `    ${e}`), "  end");
+  return lines;
+}
+
+type NodeOf = (name: string) => string | undefined;
+
+/** Alternate-exchange and dead-letter edges, and the users who read each queue (returned). */
+function policyAndReaderEdges(
+  t: TopologySpec,
+  v: string,
+  exchanges: readonly TopologySpec["exchanges"][number][],
+  queues: readonly TopologySpec["queues"][number][],
+  exchangeNode: NodeOf,
+  queueNode: NodeOf,
+  edges: string[],
+): string[] {
+  for (const x of exchanges) {
+    const ae = alternateOf(x, t.policies);
+    const to = ae === undefined ? undefined : exchangeNode(ae);
+    if (to) edges.push(`${nodeId("exchange", v, x.name)} -.->|${label("alternate")}| ${to}`);
+  }
+  for (const q of queues) {
+    const dl = deadLetterOf(q, t.policies);
+    if (!dl) continue;
+    // Dead-lettering to the default exchange delivers to the queue its routing key names.
+    const to =
+      dl.exchange === ""
+        ? dl.routingKey === undefined
+          ? undefined
+          : queueNode(dl.routingKey)
+        : exchangeNode(dl.exchange);
+    const text =
+      dl.routingKey === undefined ? ["dead-letter"] : ["dead-letter", `key ${dl.routingKey}`];
+    if (to) edges.push(`${nodeId("queue", v, q.name)} -.->|${label(...text)}| ${to}`);
+  }
+  const consumers: string[] = [];
+  for (const q of queues) {
+    for (const p of t.permissions) {
+      if (p.vhost !== v || !permits(p.read, q.name)) continue;
+      if (!consumers.includes(p.user)) consumers.push(p.user);
+      edges.push(
+        `${nodeId("queue", v, q.name)} -->|${label("read")}| ${nodeId("user", v, p.user)}`,
+      );
+    }
+  }
+  return consumers;
 }
