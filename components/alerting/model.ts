@@ -122,6 +122,36 @@ export function buildAlertingSpec(
   });
 
   const x = c.exchange;
+  const channels = channelSpecs(c, severities, issues, base);
+  const retryDelays = retryDelaySpecs(c, issues, base);
+
+  return {
+    vhost: c.vhost,
+    exchange: x,
+    unroutedExchange: `${x}.unrouted`,
+    unroutedQueue: `${x}.unrouted`,
+    retryExchange: `${x}.retry`,
+    requeueExchange: `${x}.requeue`,
+    parkedExchange: `${x}.parked`,
+    severities,
+    channels,
+    retryDelays,
+    queueType: c.queueType,
+    maxLength: c.maxLength,
+    parkedMaxLength: c.parkedMaxLength,
+    producerUser: c.users.producer,
+    monitoringUser: c.users.monitoring,
+  };
+}
+
+/** The channels (the defaults when none are configured), each with its queues and consumer user. */
+function channelSpecs(
+  c: AlertingConfig,
+  severities: readonly string[],
+  issues: ConfigIssue[],
+  base: string,
+): ChannelSpec[] {
+  const x = c.exchange;
   const channelsIn = c.channels ?? DEFAULT_CHANNELS;
   const seenCh = new Set<string>();
   const channels = channelsIn.map((ch, i): ChannelSpec => {
@@ -156,7 +186,12 @@ export function buildAlertingSpec(
   });
   if (channels.length === 0)
     issues.push({ path: `${base}.channels`, message: "must list at least one channel" });
+  return channels;
+}
 
+/** The retry delays, each with its label (as written) and queue. */
+function retryDelaySpecs(c: AlertingConfig, issues: ConfigIssue[], base: string): RetryDelay[] {
+  const x = c.exchange;
   const seenDelay = new Set<string>();
   const retryDelays = c.retry.delays.map((d, i): RetryDelay => {
     const label = typeof d === "number" ? `${d}ms` : d;
@@ -169,22 +204,5 @@ export function buildAlertingSpec(
     seenDelay.add(label);
     return { label, ms, queue: `${x}.retry.${label}` };
   });
-
-  return {
-    vhost: c.vhost,
-    exchange: x,
-    unroutedExchange: `${x}.unrouted`,
-    unroutedQueue: `${x}.unrouted`,
-    retryExchange: `${x}.retry`,
-    requeueExchange: `${x}.requeue`,
-    parkedExchange: `${x}.parked`,
-    severities,
-    channels,
-    retryDelays,
-    queueType: c.queueType,
-    maxLength: c.maxLength,
-    parkedMaxLength: c.parkedMaxLength,
-    producerUser: c.users.producer,
-    monitoringUser: c.users.monitoring,
-  };
+  return retryDelays;
 }
