@@ -89,23 +89,7 @@ export function resolveOptions(o: ProducerOptions): ResolvedOptions {
     return v;
   };
   const heartbeat = int("heartbeatSeconds", 10, 0);
-  const nodes: NodeUrl[] = [];
-  if (!Array.isArray(o.urls) || o.urls.length === 0)
-    issues.push("urls: must list at least one amqp:// or amqps:// URL");
-  else
-    o.urls.forEach((raw, i) => {
-      try {
-        if (typeof raw !== "string") throw new TypeError(`must be a string`);
-        const node = parseNodeUrl(raw, heartbeat, o.credentials);
-        if (!node.connect.username)
-          throw new TypeError(
-            `${node.display}: no user (give it in the URL or as credentials.username)`,
-          );
-        nodes.push(node);
-      } catch (e) {
-        issues.push(`urls[${i}]: ${(e as Error).message}`);
-      }
-    });
+  const nodes = nodeUrls(o, heartbeat, issues);
   const random = o.random ?? Math.random;
   const n = Array.isArray(o.urls) ? o.urls.length : 0;
   const startIndex = o.startIndex ?? Math.floor(random() * Math.max(1, n));
@@ -117,20 +101,7 @@ export function resolveOptions(o: ProducerOptions): ResolvedOptions {
   if (typeof exchange !== "string" || exchange === "" || Buffer.byteLength(exchange) > 255)
     issues.push(`exchange: must be a name of 1 to 255 bytes, got ${JSON.stringify(exchange)}`);
   const severities = o.severities ?? DEFAULT_SEVERITIES;
-  if (!Array.isArray(severities) || severities.length === 0)
-    issues.push("severities: must list at least one severity");
-  else
-    for (const s of severities)
-      if (typeof s !== "string" || !WORD.test(s))
-        issues.push(
-          `severities: ${JSON.stringify(s)} is not lower-case letters, digits and dashes`,
-        );
-  if (o.channels !== undefined)
-    for (const c of o.channels)
-      if (typeof c !== "string" || !WORD.test(c) || c === BROADCAST)
-        issues.push(
-          `channels: ${JSON.stringify(c)} is not a channel name (lower-case letters, digits and dashes; not "${BROADCAST}")`,
-        );
+  checkNames(severities, o.channels, issues);
   const source = o.source ?? os.hostname();
   if (typeof source !== "string" || source === "")
     issues.push("source: must be a non-empty string");
@@ -160,4 +131,48 @@ export function resolveOptions(o: ProducerOptions): ResolvedOptions {
   };
   if (issues.length) throw new TypeError(`invalid producer options: ${issues.join("; ")}`);
   return resolved;
+}
+
+/** Each URL parsed, with its user; a problem with one is an issue naming its index. */
+function nodeUrls(o: ProducerOptions, heartbeat: number, issues: string[]): NodeUrl[] {
+  const nodes: NodeUrl[] = [];
+  if (!Array.isArray(o.urls) || o.urls.length === 0)
+    issues.push("urls: must list at least one amqp:// or amqps:// URL");
+  else
+    o.urls.forEach((raw, i) => {
+      try {
+        if (typeof raw !== "string") throw new TypeError(`must be a string`);
+        const node = parseNodeUrl(raw, heartbeat, o.credentials);
+        if (!node.connect.username)
+          throw new TypeError(
+            `${node.display}: no user (give it in the URL or as credentials.username)`,
+          );
+        nodes.push(node);
+      } catch (e) {
+        issues.push(`urls[${i}]: ${(e as Error).message}`);
+      }
+    });
+  return nodes;
+}
+
+/** Severities and channels are words of the routing key: lower-case letters, digits, dashes. */
+function checkNames(
+  severities: readonly string[],
+  channels: readonly string[] | undefined,
+  issues: string[],
+): void {
+  if (!Array.isArray(severities) || severities.length === 0)
+    issues.push("severities: must list at least one severity");
+  else
+    for (const s of severities)
+      if (typeof s !== "string" || !WORD.test(s))
+        issues.push(
+          `severities: ${JSON.stringify(s)} is not lower-case letters, digits and dashes`,
+        );
+  if (channels !== undefined)
+    for (const c of channels)
+      if (typeof c !== "string" || !WORD.test(c) || c === BROADCAST)
+        issues.push(
+          `channels: ${JSON.stringify(c)} is not a channel name (lower-case letters, digits and dashes; not "${BROADCAST}")`,
+        );
 }
