@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as amqp from "amqplib";
-import { ensureBroker } from "../tests/support/broker";
+import { type Broker, ensureBroker } from "../tests/support/broker";
 import { sleep, until } from "../tests/support/wait";
 import { createAlertingVhost } from "../tests/apps/dispatcher/support/topology";
 
@@ -90,6 +90,107 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
+/** The dispatcher as it runs in its image, against the bench's vhost and gateway. */
+function startDispatcher(
+  amqpUrl: string,
+  gatewayUrl: string,
+  prefetch: number,
+  concurrency: number,
+): ChildProcess {
+  return spawn(
+    process.execPath,
+    [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), MAIN],
+    {
+      env: {
+        PATH: process.env.PATH ?? "",
+        WARREN_AMQP_URL: amqpUrl,
+        WARREN_CHANNEL_KIND: "sms",
+        WARREN_GATEWAY_URL: gatewayUrl,
+        WARREN_RETRY_DELAYS: "5s",
+        WARREN_PREFETCH: String(prefetch),
+        WARREN_CONCURRENCY: String(concurrency),
+        WARREN_HTTP_PORT: "0",
+        WARREN_HTTP_HOST: "127.0.0.1",
+        WARREN_LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+}
+
+/** One configuration: drain TOTAL queued alerts, then the paced ones; the table row. */
+async function measure(
+  broker: Broker,
+  prefetch: number,
+  concurrency: number,
+  running: Set<ChildProcess>,
+): Promise<string> {
+  let row = "";
+  const vh = await createAlertingVhost(broker, { channel: "sms", delays: ["5s"] });
+  const sink = await startSink();
+  const conn = await amqp.connect(vh.adminUrl);
+  let child: ChildProcess | undefined;
+  try {
+    const ch = await conn.createConfirmChannel();
+    // Queue everything first, in confirm windows of 1,000.
+    for (let i = 0; i < TOTAL; i++) {
+      ch.publish(vh.spec.exchange, "critical.sms", body(i), { persistent: true });
+      if (i % 1000 === 999) await ch.waitForConfirms();
+    }
+    await ch.waitForConfirms();
+
+    child = startDispatcher(vh.consumerUrl, sink.url, prefetch, concurrency);
+    running.add(child);
+    const pid = child.pid!;
+    // Polled every 5 ms: the CPU seconds around the drain are read when it starts and ends.
+    await until("the first alert", () => sink.arrivals.length > 0, 60_000, 5);
+    const cpu0 = cpuSeconds(pid);
+    await until(`${TOTAL} alerts`, () => sink.arrivals.length >= TOTAL, 300_000, 5);
+    const cpu1 = cpuSeconds(pid);
+    const seconds = (sink.arrivals[TOTAL - 1] - sink.arrivals[0]) / 1000;
+    const rate = (TOTAL - 1) / seconds;
+
+    // Latency at a steady load, the dispatcher otherwise idle.
+    const t0 = performance.now();
+    for (let i = 0; i < PACED.count; i++) {
+      const due = t0 + (i * 1000) / PACED.perSecond;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      ch.publish(vh.spec.exchange, "critical.sms", body(TOTAL + i, now()), {
+        persistent: true,
+      });
+    }
+    await ch.waitForConfirms();
+    await until("the paced alerts", () => sink.latencies.length >= PACED.count, 300_000, 5);
+    const lat = sink.latencies;
+
+    row = [
+      String(prefetch),
+      String(concurrency),
+      rate.toFixed(0),
+      ((100 * (cpu1 - cpu0)) / seconds).toFixed(0),
+      pct(lat, 50).toFixed(1),
+      pct(lat, 99).toFixed(1),
+    ]
+      .map((c, i) => c.padStart(WIDTHS[i]))
+      .join("");
+    process.stderr.write(
+      `prefetch ${prefetch} × concurrency ${concurrency}: ${rate.toFixed(0)} alerts/s\n`,
+    );
+  } finally {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child!.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+    if (child) running.delete(child);
+    await conn.close().catch(() => {});
+    await sink.close();
+    await vh.destroy();
+  }
+  return row;
+}
+
 async function main() {
   const broker = await ensureBroker();
   const rows: string[] = [];
@@ -97,88 +198,7 @@ async function main() {
   process.on("exit", () => running.forEach((c) => c.kill("SIGKILL")));
   try {
     for (const [prefetch, concurrency] of CONFIGS) {
-      const vh = await createAlertingVhost(broker, { channel: "sms", delays: ["5s"] });
-      const sink = await startSink();
-      const conn = await amqp.connect(vh.adminUrl);
-      let child: ChildProcess | undefined;
-      try {
-        const ch = await conn.createConfirmChannel();
-        // Queue everything first, in confirm windows of 1,000.
-        for (let i = 0; i < TOTAL; i++) {
-          ch.publish(vh.spec.exchange, "critical.sms", body(i), { persistent: true });
-          if (i % 1000 === 999) await ch.waitForConfirms();
-        }
-        await ch.waitForConfirms();
-
-        child = spawn(
-          process.execPath,
-          [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), MAIN],
-          {
-            env: {
-              PATH: process.env.PATH ?? "",
-              WARREN_AMQP_URL: vh.consumerUrl,
-              WARREN_CHANNEL_KIND: "sms",
-              WARREN_GATEWAY_URL: sink.url,
-              WARREN_RETRY_DELAYS: "5s",
-              WARREN_PREFETCH: String(prefetch),
-              WARREN_CONCURRENCY: String(concurrency),
-              WARREN_HTTP_PORT: "0",
-              WARREN_HTTP_HOST: "127.0.0.1",
-              WARREN_LOG_LEVEL: "warn",
-            },
-            stdio: ["ignore", "ignore", "inherit"],
-          },
-        );
-        running.add(child);
-        const pid = child.pid!;
-        // Polled every 5 ms: the CPU seconds around the drain are read when it starts and ends.
-        await until("the first alert", () => sink.arrivals.length > 0, 60_000, 5);
-        const cpu0 = cpuSeconds(pid);
-        await until(`${TOTAL} alerts`, () => sink.arrivals.length >= TOTAL, 300_000, 5);
-        const cpu1 = cpuSeconds(pid);
-        const seconds = (sink.arrivals[TOTAL - 1] - sink.arrivals[0]) / 1000;
-        const rate = (TOTAL - 1) / seconds;
-
-        // Latency at a steady load, the dispatcher otherwise idle.
-        const t0 = performance.now();
-        for (let i = 0; i < PACED.count; i++) {
-          const due = t0 + (i * 1000) / PACED.perSecond;
-          const wait = due - performance.now();
-          if (wait > 1) await sleep(wait);
-          ch.publish(vh.spec.exchange, "critical.sms", body(TOTAL + i, now()), {
-            persistent: true,
-          });
-        }
-        await ch.waitForConfirms();
-        await until("the paced alerts", () => sink.latencies.length >= PACED.count, 300_000, 5);
-        const lat = sink.latencies;
-
-        rows.push(
-          [
-            String(prefetch),
-            String(concurrency),
-            rate.toFixed(0),
-            ((100 * (cpu1 - cpu0)) / seconds).toFixed(0),
-            pct(lat, 50).toFixed(1),
-            pct(lat, 99).toFixed(1),
-          ]
-            .map((c, i) => c.padStart(WIDTHS[i]))
-            .join(""),
-        );
-        process.stderr.write(
-          `prefetch ${prefetch} × concurrency ${concurrency}: ${rate.toFixed(0)} alerts/s\n`,
-        );
-      } finally {
-        if (child && child.exitCode === null && child.signalCode === null) {
-          const exited = new Promise((r) => child!.once("exit", r));
-          child.kill("SIGTERM");
-          await exited;
-        }
-        if (child) running.delete(child);
-        await conn.close().catch(() => {});
-        await sink.close();
-        await vh.destroy();
-      }
+      rows.push(await measure(broker, prefetch, concurrency, running));
     }
   } finally {
     await broker.stop();

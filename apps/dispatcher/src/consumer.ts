@@ -4,6 +4,8 @@
 // graceful stop (cancel consumers, finish in-flight deliveries, close). A delivery is acked only
 // once the target accepted it, or once its retry or parked copy has been confirmed by the broker;
 // anything else leaves it unacked, so the broker delivers it again: at least once, never lost.
+// Long (one class): connection, channels, in-flight deliveries and the stop share its state; the
+// decisions are in decide.ts, publishing with confirms in publisher.ts, de-duplication in dedupe.ts.
 import * as amqp from "amqplib";
 import { randomBytes } from "node:crypto";
 import * as os from "node:os";

@@ -4,6 +4,9 @@
 // until a deadline. Many messages are in flight at once on one confirm channel: confirms are per
 // delivery tag (amqplib keeps the window), a basic.return is matched to its message by message-id.
 // The contract is in ../README.md.
+// Long (one class): its jobs, sessions, confirm timers and waiters are one state machine over
+// shared fields; what stands alone is apart already (alert.ts, options.ts, session.ts, fifo.ts,
+// urls.ts, errors.ts).
 import type * as amqp from "amqplib";
 import { backoffMs } from "../../dispatcher/src/backoff";
 import { type AlertInput, type AlertRules, prepareAlert } from "./alert";
