@@ -68,7 +68,9 @@ export function checkPolicyConfig(
           `${at}.${key}: the rule has no such setting${suggest(key, Object.keys(props))}`,
         );
       } else if (!typeOk(props[key] as { type?: string }, v)) {
-        problems.push(`${at}.${key}: must be of type ${(props[key] as { type?: string }).type}`);
+        problems.push(
+          `${at}.${key}: must be of type ${String((props[key] as { type?: string }).type)}`,
+        );
       }
     }
   }

@@ -1,5 +1,13 @@
 // What the rules read from resources: type tokens, and the few property shapes they need
 // (queue arguments, policy definitions, pod specs), in one place.
+//
+// The engine types every resource's properties as `Record<string, any>`. The rules never read
+// that directly: `propsOf` (one resource) and `ofType` (a stack's resources of one type) give the
+// properties in the shape of the resource's type, below, and are the only casts from the engine's
+// type. Each shape is the provider's input type (or the Kubernetes API object) cut down to the
+// fields the rules read: a field is required only where the provider or the API requires it and a
+// rule relies on it being there; every other one is optional, so a rule has to say what it does
+// when the field is missing.
 import type { PolicyResource } from "@pulumi/policy";
 
 export const T = {
@@ -23,24 +31,230 @@ export const T = {
   remoteImage: "docker:index/remoteImage:RemoteImage",
 } as const;
 
+// --- rabbitmq (@pulumi/rabbitmq's QueueArgs, ExchangeArgs, ...) ---
+
+export interface QueueProps {
+  readonly name?: string;
+  readonly vhost?: string;
+  readonly settings?: {
+    readonly durable?: boolean;
+    readonly autoDelete?: boolean;
+    /** String values (the provider's `arguments`); typed ones come in `argumentsJson`. */
+    readonly arguments?: Record<string, unknown>;
+    readonly argumentsJson?: string;
+  };
+}
+
+export interface ExchangeProps {
+  readonly name?: string;
+  readonly vhost?: string;
+  readonly settings?: {
+    readonly type?: string;
+    readonly durable?: boolean;
+    readonly autoDelete?: boolean;
+    readonly arguments?: Record<string, string>;
+  };
+}
+
+export interface BindingProps {
+  readonly vhost: string;
+  readonly source: string;
+  readonly destination: string;
+  readonly destinationType?: string;
+  readonly routingKey?: string;
+  readonly arguments?: Record<string, string>;
+  readonly argumentsJson?: string;
+}
+
+export interface UserProps {
+  readonly name?: string;
+  /** Unknown (and throws when read) during a preview that generates it. */
+  readonly password?: string;
+  readonly tags?: string[];
+}
+
+export interface PermissionsProps {
+  readonly user: string;
+  readonly vhost?: string;
+  readonly permissions: {
+    readonly configure: string;
+    readonly write: string;
+    readonly read: string;
+  };
+}
+
+export interface TopicPermissionsProps {
+  readonly user: string;
+  readonly vhost?: string;
+  readonly permissions: { readonly exchange: string }[];
+}
+
+/** A policy or an operator policy. */
+export interface PolicyProps {
+  readonly name?: string;
+  readonly vhost: string;
+  readonly policy?: {
+    readonly pattern?: string;
+    readonly applyTo?: string;
+    readonly priority?: number;
+    /** Values are strings (integer-looking ones are numbers on the broker). */
+    readonly definition?: Record<string, string>;
+  };
+}
+
+// --- Kubernetes (the API objects, as @pulumi/kubernetes takes them) ---
+
+export interface ObjectMeta {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly labels?: Record<string, string>;
+}
+
+export interface SecurityContext {
+  readonly runAsNonRoot?: boolean;
+  readonly readOnlyRootFilesystem?: boolean;
+  readonly allowPrivilegeEscalation?: boolean;
+}
+
+export interface Container {
+  readonly name: string;
+  readonly image?: string;
+  readonly env?: { readonly name: string; readonly value?: string }[];
+  readonly resources?: {
+    readonly requests?: Record<string, string>;
+    readonly limits?: Record<string, string>;
+  };
+  readonly securityContext?: SecurityContext;
+  readonly readinessProbe?: unknown;
+  readonly livenessProbe?: unknown;
+}
+
+export interface PodSpec {
+  readonly containers?: Container[];
+  readonly initContainers?: Container[];
+  readonly securityContext?: SecurityContext;
+  readonly volumes?: { readonly name: string; readonly emptyDir?: unknown }[];
+}
+
+/** A StatefulSet or a Deployment. */
+export interface WorkloadProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly replicas?: number;
+    readonly template?: { readonly metadata?: ObjectMeta; readonly spec?: PodSpec };
+    readonly volumeClaimTemplates?: { readonly metadata?: ObjectMeta }[];
+  };
+}
+
+export interface ServiceProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly type?: string;
+    readonly ports?: { readonly port: number; readonly targetPort?: number | string }[];
+    readonly loadBalancerSourceRanges?: string[];
+  };
+}
+
+export interface ConfigMapProps {
+  readonly metadata?: ObjectMeta;
+  readonly data?: Record<string, string>;
+}
+
+export interface PdbProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: { readonly selector?: { readonly matchLabels?: Record<string, string> } };
+}
+
+export interface HpaProps {
+  readonly metadata?: ObjectMeta;
+  readonly spec?: {
+    readonly minReplicas?: number;
+    readonly scaleTargetRef?: { readonly kind: string; readonly name: string };
+  };
+}
+
+// --- Docker (@pulumi/docker's ContainerArgs, RemoteImageArgs) ---
+
+export interface DockerContainerProps {
+  readonly name?: string;
+  /** An image ID; unknown (and throws when read) during a first preview. */
+  readonly image?: string;
+  readonly envs?: string[];
+  readonly ports?: {
+    readonly internal: number;
+    readonly external?: number;
+    readonly ip?: string;
+  }[];
+  readonly uploads?: { readonly file: string; readonly content?: string }[];
+}
+
+export interface RemoteImageProps {
+  readonly name?: string;
+}
+
+/** The shape of each type's properties. */
+export interface PropsByType {
+  [T.user]: UserProps;
+  [T.permissions]: PermissionsProps;
+  [T.topicPermissions]: TopicPermissionsProps;
+  [T.exchange]: ExchangeProps;
+  [T.queue]: QueueProps;
+  [T.binding]: BindingProps;
+  [T.policy]: PolicyProps;
+  [T.operatorPolicy]: PolicyProps;
+  [T.service]: ServiceProps;
+  [T.configMap]: ConfigMapProps;
+  [T.statefulSet]: WorkloadProps;
+  [T.deployment]: WorkloadProps;
+  [T.pdb]: PdbProps;
+  [T.hpa]: HpaProps;
+  [T.container]: DockerContainerProps;
+  [T.remoteImage]: RemoteImageProps;
+}
+
+export type TypeWithProps = keyof PropsByType;
+
 /** The subset of a resource the rules look at (what both validate callbacks receive). */
 export interface ResourceLike {
   readonly type: string;
   readonly name: string;
   readonly urn: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly props: Record<string, any>;
+  readonly props: Record<string, unknown>;
   readonly opts?: { readonly protect?: boolean; readonly parent?: string };
 }
 
+/** A resource of a stack, as the engine gives it (`validateStack`'s `args.resources`). */
 export type StackResource = Pick<PolicyResource, "type" | "name" | "urn" | "props" | "opts">;
 
+/** A stack resource of type `K`, its properties in that type's shape. */
+export type Typed<K extends TypeWithProps> = Omit<StackResource, "props"> & {
+  readonly type: K;
+  readonly props: PropsByType[K];
+};
+
+/**
+ * The properties of `r` in the shape of its type, when its type is one of `types`; otherwise
+ * undefined. The object is the engine's own (not a copy), so reading a field that is unknown
+ * during a preview still throws where it is read.
+ */
+export function propsOf<K extends TypeWithProps>(
+  r: Pick<ResourceLike, "type" | "props">,
+  ...types: K[]
+): PropsByType[K] | undefined {
+  return types.some((t) => t === r.type) ? (r.props as unknown as PropsByType[K]) : undefined;
+}
+
+/** The resources of type `type`, their properties in its shape. */
+export function ofType<K extends TypeWithProps>(
+  resources: readonly StackResource[],
+  type: K,
+): Typed<K>[] {
+  return resources.filter((r) => r.type === type) as Typed<K>[];
+}
+
 /** A queue's arguments, from `argumentsJson` (typed) or `arguments` (strings). */
-export function queueArguments(props: Record<string, unknown>): Record<string, unknown> {
-  const settings = (props.settings ?? {}) as {
-    argumentsJson?: string;
-    arguments?: Record<string, unknown>;
-  };
+export function queueArguments(queue: QueueProps): Record<string, unknown> {
+  const settings = queue.settings ?? {};
   if (typeof settings.argumentsJson === "string" && settings.argumentsJson !== "") {
     try {
       return JSON.parse(settings.argumentsJson) as Record<string, unknown>;
@@ -51,36 +265,33 @@ export function queueArguments(props: Record<string, unknown>): Record<string, u
   return settings.arguments ?? {};
 }
 
-export function queueType(props: Record<string, unknown>): string {
-  const t = queueArguments(props)["x-queue-type"];
+export function queueType(queue: QueueProps): string {
+  const t = queueArguments(queue)["x-queue-type"];
   return typeof t === "string" ? t : "classic";
 }
 
-/** `vhost/name`, the identity of exchanges and queues. */
-export const objectId = (props: Record<string, unknown>) => `${props.vhost}/${props.name}`;
+/** `vhost/name`, the identity of exchanges and queues (a missing one reads `undefined`). */
+export const objectId = (o: { readonly vhost?: string; readonly name?: string }) =>
+  `${String(o.vhost)}/${String(o.name)}`;
 
 /** Pod template of a workload (StatefulSet, Deployment). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function podSpec(props: Record<string, any>): Record<string, any> | undefined {
-  return props.spec?.template?.spec;
+export function podSpec(workload: WorkloadProps): PodSpec | undefined {
+  return workload.spec?.template?.spec;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function containersOf(props: Record<string, any>): Record<string, any>[] {
-  const spec = podSpec(props);
+export function containersOf(workload: WorkloadProps): Container[] {
+  const spec = podSpec(workload);
   return [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
 }
 
 /** Whether a workload runs RabbitMQ (our cluster components label it so). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function isRabbitWorkload(props: Record<string, any>): boolean {
-  const labels = props.metadata?.labels ?? {};
+export function isRabbitWorkload(workload: WorkloadProps): boolean {
+  const labels = workload.metadata?.labels ?? {};
   return labels["app.kubernetes.io/name"] === "rabbitmq";
 }
 
 /** Whether a workload is an alert consumer (our consumer components label it so). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function isConsumerWorkload(props: Record<string, any>): boolean {
-  const labels = props.metadata?.labels ?? {};
+export function isConsumerWorkload(workload: WorkloadProps): boolean {
+  const labels = workload.metadata?.labels ?? {};
   return labels["app.kubernetes.io/component"] === "consumer";
 }

@@ -9,7 +9,7 @@ import type {
   TopologySpec,
 } from "../../components/topology/spec";
 import { emptyTopology } from "../../components/topology/spec";
-import { queueArguments, queueType, type StackResource, T } from "./resources";
+import { ofType, queueArguments, queueType, type StackResource, T } from "./resources";
 
 function parseJson(s: unknown): Record<string, ArgValue> {
   if (typeof s !== "string" || s === "") return {};
@@ -27,51 +27,53 @@ function definition(d: Record<string, string> = {}): Record<string, ArgValue> {
   );
 }
 
+// The spec's fields are the properties as they are: a name or vhost the program leaves out (the
+// provider's defaults are not applied here) stays undefined, and the provider's strings are taken
+// for the spec's unions (exchange type, destination type, apply-to).
 export function topologyOf(resources: readonly StackResource[]): TopologySpec {
   const t = emptyTopology();
-  const of = (type: string) => resources.filter((r) => r.type === type);
-  const exchanges: ExchangeSpec[] = of(T.exchange).map((r) => {
-    const args = { ...(r.props.settings?.arguments ?? {}) } as Record<string, string>;
+  const exchanges: ExchangeSpec[] = ofType(resources, T.exchange).map(({ props: x, urn }) => {
+    const args: Record<string, string> = { ...(x.settings?.arguments ?? {}) };
     const ae = args["alternate-exchange"];
     delete args["alternate-exchange"];
     return {
-      name: r.props.name,
-      vhost: r.props.vhost,
-      type: r.props.settings?.type,
-      durable: !!r.props.settings?.durable,
-      autoDelete: !!r.props.settings?.autoDelete,
+      name: x.name as string,
+      vhost: x.vhost as string,
+      type: x.settings?.type as ExchangeSpec["type"],
+      durable: !!x.settings?.durable,
+      autoDelete: !!x.settings?.autoDelete,
       internal: false,
       alternateExchange: ae,
       arguments: args,
-      path: r.urn,
+      path: urn,
     };
   });
-  const queues: QueueSpec[] = of(T.queue).map((r) => ({
-    name: r.props.name,
-    vhost: r.props.vhost,
-    type: queueType(r.props) as QueueSpec["type"],
-    durable: !!r.props.settings?.durable,
-    autoDelete: !!r.props.settings?.autoDelete,
-    arguments: queueArguments(r.props) as Record<string, ArgValue>,
-    path: r.urn,
+  const queues: QueueSpec[] = ofType(resources, T.queue).map(({ props: q, urn }) => ({
+    name: q.name as string,
+    vhost: q.vhost as string,
+    type: queueType(q) as QueueSpec["type"],
+    durable: !!q.settings?.durable,
+    autoDelete: !!q.settings?.autoDelete,
+    arguments: queueArguments(q) as Record<string, ArgValue>,
+    path: urn,
   }));
-  const bindings: BindingSpec[] = of(T.binding).map((r) => ({
-    vhost: r.props.vhost,
-    source: r.props.source,
-    destination: r.props.destination,
-    destinationType: r.props.destinationType ?? "queue",
-    routingKey: r.props.routingKey ?? "",
-    arguments: { ...(r.props.arguments ?? {}), ...parseJson(r.props.argumentsJson) },
-    path: r.urn,
+  const bindings: BindingSpec[] = ofType(resources, T.binding).map(({ props: b, urn }) => ({
+    vhost: b.vhost,
+    source: b.source,
+    destination: b.destination,
+    destinationType: (b.destinationType ?? "queue") as BindingSpec["destinationType"],
+    routingKey: b.routingKey ?? "",
+    arguments: { ...(b.arguments ?? {}), ...parseJson(b.argumentsJson) },
+    path: urn,
   }));
-  const policies: PolicySpec[] = of(T.policy).map((r) => ({
-    name: r.props.name,
-    vhost: r.props.vhost,
-    pattern: r.props.policy?.pattern ?? "",
-    applyTo: r.props.policy?.applyTo ?? "queues",
-    priority: r.props.policy?.priority ?? 0,
-    definition: definition(r.props.policy?.definition),
-    path: r.urn,
+  const policies: PolicySpec[] = ofType(resources, T.policy).map(({ props: p, urn }) => ({
+    name: p.name as string,
+    vhost: p.vhost,
+    pattern: p.policy?.pattern ?? "",
+    applyTo: (p.policy?.applyTo ?? "queues") as PolicySpec["applyTo"],
+    priority: p.policy?.priority ?? 0,
+    definition: definition(p.policy?.definition),
+    path: urn,
   }));
   const vhosts = [
     ...new Set([...exchanges, ...queues, ...bindings, ...policies].map((o) => o.vhost)),

@@ -1,7 +1,7 @@
 // Routing: an alert that no channel takes is kept (in the unrouted queue), never dropped.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
-import { T } from "../lib/resources";
+import { T, ofType } from "../lib/resources";
 
 export const alertsAlternateExchange: StackValidationPolicy = {
   name: "alerts-exchange-has-alternate",
@@ -11,12 +11,12 @@ export const alertsAlternateExchange: StackValidationPolicy = {
   configSchema: { properties: { alertsExchange: schema.alertsExchange } },
   validateStack: (args, report) => {
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    for (const x of args.resources.filter(
-      (r) => r.type === T.exchange && r.props.name === c.alertsExchange,
+    for (const x of ofType(args.resources, T.exchange).filter(
+      (r) => r.props.name === c.alertsExchange,
     ))
       if (!x.props.settings?.arguments?.["alternate-exchange"])
         report(
-          `alerts exchange "${c.alertsExchange}" in vhost "${x.props.vhost}" has no alternate exchange: unroutable alerts would be dropped`,
+          `alerts exchange "${c.alertsExchange}" in vhost "${String(x.props.vhost)}" has no alternate exchange: unroutable alerts would be dropped`,
           x.urn,
         );
   },

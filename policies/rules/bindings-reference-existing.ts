@@ -2,7 +2,7 @@
 // something managed elsewhere that may disappear.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { BUILTIN_EXCHANGES } from "../../components/topology/spec";
-import { T, objectId } from "../lib/resources";
+import { T, objectId, ofType } from "../lib/resources";
 
 export const bindingsReferenceExisting: StackValidationPolicy = {
   name: "bindings-reference-existing-objects",
@@ -11,20 +11,12 @@ export const bindingsReferenceExisting: StackValidationPolicy = {
   severity: "high",
   remediationSteps: "Declare the exchange or queue, or fix the name in the binding.",
   validateStack: (args, report) => {
-    const exchanges = new Set(
-      args.resources.filter((r) => r.type === T.exchange).map((r) => objectId(r.props)),
-    );
-    const queues = new Set(
-      args.resources.filter((r) => r.type === T.queue).map((r) => objectId(r.props)),
-    );
+    const exchanges = new Set(ofType(args.resources, T.exchange).map((r) => objectId(r.props)));
+    const queues = new Set(ofType(args.resources, T.queue).map((r) => objectId(r.props)));
     const exchangeExists = (vhost: string, name: string) =>
       BUILTIN_EXCHANGES.has(name) || exchanges.has(`${vhost}/${name}`);
-    for (const b of args.resources.filter((r) => r.type === T.binding)) {
-      const { vhost, source, destination } = b.props as {
-        vhost: string;
-        source: string;
-        destination: string;
-      };
+    for (const b of ofType(args.resources, T.binding)) {
+      const { vhost, source, destination } = b.props;
       const destType = b.props.destinationType ?? "queue";
       if (!exchangeExists(vhost, source))
         report(`binding from "${source}" in vhost "${vhost}": the exchange is not declared`, b.urn);

@@ -5,8 +5,10 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { RoutingTable } from "../../components/topology/routing";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
 import { matches } from "../lib/regex";
-import { T } from "../lib/resources";
+import { T, ofType } from "../lib/resources";
 import { topologyOf } from "../lib/topology";
+
+type Config = typeof DEFAULTS & { minSeverities: Record<string, string> };
 
 export const channelSeverities: StackValidationPolicy = {
   name: "channels-receive-higher-severities",
@@ -24,36 +26,27 @@ export const channelSeverities: StackValidationPolicy = {
     },
   },
   validateStack: (args, report) => {
-    const c = withDefaults(
-      args.getConfig<typeof DEFAULTS & { minSeverities: Record<string, string> }>(),
-      {
-        ...DEFAULTS,
-        minSeverities: {} as Record<string, string>,
-      },
-    );
-    const exchanges = args.resources.filter(
-      (r) => r.type === T.exchange && r.props.name === c.alertsExchange,
+    const c = withDefaults<Config>(args.getConfig<Config>(), { ...DEFAULTS, minSeverities: {} });
+    const exchanges = ofType(args.resources, T.exchange).filter(
+      (r) => r.props.name === c.alertsExchange,
     );
     if (!exchanges.length) return;
     const table = new RoutingTable(topologyOf(args.resources));
     for (const x of exchanges) {
       const vhost = x.props.vhost as string;
-      const channels = args.resources.filter(
-        (r) =>
-          r.type === T.queue &&
-          r.props.vhost === vhost &&
-          matches(c.channelQueuePattern, r.props.name),
+      const channels = ofType(args.resources, T.queue).filter(
+        (r) => r.props.vhost === vhost && matches(c.channelQueuePattern, String(r.props.name)),
       );
       for (const q of channels) {
         const received = c.severities.filter((s) =>
           table
             .route({ vhost, exchange: c.alertsExchange, routingKey: `${s}.all` })
-            .includes(q.props.name),
+            .includes(q.props.name as string),
         );
         const channel = (q.props.name as string).slice(c.alertsExchange.length + 1);
         const lowest = c.minSeverities[channel] ?? received[0];
         if (lowest === undefined) {
-          report(`channel queue "${q.props.name}" receives no severity`, q.urn);
+          report(`channel queue "${String(q.props.name)}" receives no severity`, q.urn);
           continue;
         }
         const missing = c.severities
@@ -62,7 +55,7 @@ export const channelSeverities: StackValidationPolicy = {
         const why = c.minSeverities[channel] ? `its minimum is ${lowest}` : `it receives ${lowest}`;
         if (missing.length)
           report(
-            `channel queue "${q.props.name}" does not receive ${missing.join(", ")} (${why})`,
+            `channel queue "${String(q.props.name)}" does not receive ${missing.join(", ")} (${why})`,
             q.urn,
           );
       }

@@ -2,7 +2,7 @@
 // and enough of them.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { withDefaults } from "../lib/config";
-import { T, isRabbitWorkload } from "../lib/resources";
+import { T, isRabbitWorkload, propsOf } from "../lib/resources";
 
 export const clusterReplicas: ResourceValidationPolicy = {
   name: "odd-cluster-replicas",
@@ -11,12 +11,13 @@ export const clusterReplicas: ResourceValidationPolicy = {
   remediationSteps: "Set `warren:cluster.replicas` to 3 or 5 (at least 3 in prod).",
   configSchema: { properties: { minReplicas: { type: "integer", minimum: 1, default: 1 } } },
   validateResource: (args, report) => {
-    if (args.type !== T.statefulSet || !isRabbitWorkload(args.props)) return;
+    const sts = propsOf(args, T.statefulSet);
+    if (!sts || !isRabbitWorkload(sts)) return;
     const { minReplicas } = withDefaults(args.getConfig<{ minReplicas: number }>(), {
       minReplicas: 1,
     });
-    const n = args.props.spec?.replicas ?? 1;
-    const name = args.props.metadata?.name ?? args.name;
+    const n = sts.spec?.replicas ?? 1;
+    const name = sts.metadata?.name ?? args.name;
     if (n % 2 === 0) report(`RabbitMQ statefulset "${name}" has an even number of replicas (${n})`);
     if (n < minReplicas)
       report(`RabbitMQ statefulset "${name}" has ${n} replicas; at least ${minReplicas} required`);

@@ -1,7 +1,7 @@
 // Consumers: probes, and a restricted security context (non-root, read-only root filesystem, no
 // privilege escalation).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T, isConsumerWorkload, podSpec } from "../lib/resources";
+import { T, isConsumerWorkload, podSpec, propsOf } from "../lib/resources";
 
 export const consumerHardening: ResourceValidationPolicy = {
   name: "consumer-hardening",
@@ -11,12 +11,12 @@ export const consumerHardening: ResourceValidationPolicy = {
   remediationSteps:
     "Use warren:alerting:Consumers, which sets the probes and the restricted security context.",
   validateResource: (args, report) => {
-    if (args.type !== T.deployment || !isConsumerWorkload(args.props)) return;
-    const pod = podSpec(args.props) ?? {};
-    const name = args.props.metadata?.name ?? args.name;
-    for (const c of (pod.containers ?? []) as Record<string, any>[]) {
-      // eslint-disable-line @typescript-eslint/no-explicit-any
-      const sc = { ...(pod.securityContext ?? {}), ...(c.securityContext ?? {}) };
+    const deployment = propsOf(args, T.deployment);
+    if (!deployment || !isConsumerWorkload(deployment)) return;
+    const pod = podSpec(deployment);
+    const name = deployment.metadata?.name ?? args.name;
+    for (const c of pod?.containers ?? []) {
+      const sc = { ...(pod?.securityContext ?? {}), ...(c.securityContext ?? {}) };
       const where = `container "${c.name}" of consumer "${name}"`;
       if (!c.readinessProbe) report(`${where} has no readiness probe`);
       if (!c.livenessProbe) report(`${where} has no liveness probe`);

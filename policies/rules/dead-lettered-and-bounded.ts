@@ -4,7 +4,7 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
 import { effectiveQueueSettings } from "../lib/effective";
 import { matches } from "../lib/regex";
-import { T } from "../lib/resources";
+import { T, ofType } from "../lib/resources";
 
 export const deadLetteredAndBounded: StackValidationPolicy = {
   name: "queues-bounded-and-dead-lettered",
@@ -16,12 +16,12 @@ export const deadLetteredAndBounded: StackValidationPolicy = {
   configSchema: { properties: { channelQueuePattern: schema.channelQueuePattern } },
   validateStack: (args, report) => {
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    for (const q of args.resources.filter((r) => r.type === T.queue)) {
-      const s = effectiveQueueSettings(args.resources, q);
-      const id = `queue "${q.props.name}" in vhost "${q.props.vhost}"`;
+    for (const q of ofType(args.resources, T.queue)) {
+      const s = effectiveQueueSettings(args.resources, q.props);
+      const id = `queue "${String(q.props.name)}" in vhost "${String(q.props.vhost)}"`;
       if (s["max-length"] === undefined && s["max-length-bytes"] === undefined)
         report(`${id} has no length limit`, q.urn);
-      if (matches(c.channelQueuePattern, q.props.name) && !s["dead-letter-exchange"])
+      if (matches(c.channelQueuePattern, String(q.props.name)) && !s["dead-letter-exchange"])
         report(`${id} has no dead-letter exchange`, q.urn);
     }
   },

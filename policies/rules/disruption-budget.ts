@@ -1,6 +1,6 @@
 // Cluster: voluntary disruptions (node drains, upgrades) take at most one RabbitMQ node at a time.
 import type { StackValidationPolicy } from "@pulumi/policy";
-import { T, isRabbitWorkload } from "../lib/resources";
+import { T, isRabbitWorkload, ofType } from "../lib/resources";
 
 export const disruptionBudget: StackValidationPolicy = {
   name: "cluster-disruption-budget",
@@ -9,14 +9,14 @@ export const disruptionBudget: StackValidationPolicy = {
   remediationSteps:
     "Use warren:rabbitmq:KubernetesCluster, which declares a PodDisruptionBudget with maxUnavailable 1.",
   validateStack: (args, report) => {
-    const budgets = args.resources.filter((r) => r.type === T.pdb);
-    for (const s of args.resources.filter(
-      (r) => r.type === T.statefulSet && isRabbitWorkload(r.props),
+    const budgets = ofType(args.resources, T.pdb);
+    for (const s of ofType(args.resources, T.statefulSet).filter((r) =>
+      isRabbitWorkload(r.props),
     )) {
-      const labels = (s.props.spec?.template?.metadata?.labels ?? {}) as Record<string, string>;
+      const labels = s.props.spec?.template?.metadata?.labels ?? {};
       const ns = s.props.metadata?.namespace;
       const covered = budgets.some((b) => {
-        const sel = (b.props.spec?.selector?.matchLabels ?? {}) as Record<string, string>;
+        const sel = b.props.spec?.selector?.matchLabels ?? {};
         return (
           b.props.metadata?.namespace === ns &&
           Object.keys(sel).length > 0 &&

@@ -1,6 +1,6 @@
 // Durability: exchanges and queues survive a broker restart.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T } from "../lib/resources";
+import { T, propsOf } from "../lib/resources";
 
 export const durable: ResourceValidationPolicy = {
   name: "durable-exchanges-and-queues",
@@ -9,10 +9,11 @@ export const durable: ResourceValidationPolicy = {
   severity: "high",
   remediationSteps: "Leave `durable` at warren's default (true).",
   validateResource: (args, report) => {
-    if (args.type !== T.exchange && args.type !== T.queue) return;
-    if (args.props.settings?.durable !== true)
+    const x = propsOf(args, T.exchange, T.queue);
+    if (!x) return;
+    if (x.settings?.durable !== true)
       report(
-        `${args.type === T.exchange ? "exchange" : "queue"} "${args.props.name}" in vhost "${args.props.vhost}" is not durable`,
+        `${args.type === T.exchange ? "exchange" : "queue"} "${String(x.name)}" in vhost "${String(x.vhost)}" is not durable`,
       );
   },
 };

@@ -2,9 +2,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
 import { isAnchored, matches, matchesAnything } from "../lib/regex";
-import { T } from "../lib/resources";
-
-type Perms = { configure: string; write: string; read: string };
+import { T, propsOf } from "../lib/resources";
 
 export const leastPrivilege: ResourceValidationPolicy = {
   name: "least-privilege-permissions",
@@ -22,15 +20,12 @@ export const leastPrivilege: ResourceValidationPolicy = {
     },
   },
   validateResource: (args, report) => {
-    if (args.type !== T.permissions) return;
+    const grant = propsOf(args, T.permissions);
+    if (!grant) return;
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    const { user, vhost, permissions } = args.props as {
-      user: string;
-      vhost: string;
-      permissions: Perms;
-    };
+    const { user, vhost, permissions } = grant;
     if (c.adminUsers.includes(user)) return;
-    const who = `user "${user}" in vhost "${vhost}"`;
+    const who = `user "${user}" in vhost "${String(vhost)}"`;
     if (matchesAnything(permissions.configure))
       report(`${who} may configure everything (${JSON.stringify(permissions.configure)})`);
     for (const kind of ["configure", "write", "read"] as const)

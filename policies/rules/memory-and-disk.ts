@@ -1,7 +1,7 @@
 // Cluster: nodes have a memory high watermark and a free-disk limit (the production checklist),
 // so a flood of alerts blocks publishers instead of crashing the node.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T } from "../lib/resources";
+import { T, propsOf } from "../lib/resources";
 
 function check(conf: string, where: string, report: (m: string) => void) {
   if (!/^\s*vm_memory_high_watermark\.(relative|absolute)\s*=/m.test(conf))
@@ -17,15 +17,17 @@ export const memoryAndDisk: ResourceValidationPolicy = {
   remediationSteps:
     "Keep warren's rendered rabbitmq.conf (warren:cluster.memoryHighWatermark and diskFreeLimit).",
   validateResource: (args, report) => {
-    if (args.type === T.configMap) {
-      const conf = args.props.data?.["rabbitmq.conf"];
+    const configMap = propsOf(args, T.configMap);
+    if (configMap) {
+      const conf = configMap.data?.["rabbitmq.conf"];
       if (typeof conf === "string")
-        check(conf, `configmap "${args.props.metadata?.name ?? args.name}"`, report);
+        check(conf, `configmap "${configMap.metadata?.name ?? args.name}"`, report);
     }
-    if (args.type === T.container) {
-      for (const u of (args.props.uploads ?? []) as { file: string; content?: string }[])
+    const container = propsOf(args, T.container);
+    if (container) {
+      for (const u of container.uploads ?? [])
         if (u.file.endsWith("/rabbitmq.conf") && typeof u.content === "string")
-          check(u.content, `container "${args.props.name}"`, report);
+          check(u.content, `container "${String(container.name)}"`, report);
     }
   },
 };

@@ -1,7 +1,7 @@
 // Security: AMQP and management are not exposed outside the cluster/host without TLS and an
 // allowlist of source addresses.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T } from "../lib/resources";
+import { T, propsOf } from "../lib/resources";
 
 const PLAIN = new Map([
   [5672, "AMQP"],
@@ -20,32 +20,30 @@ export const noExposureWithoutTls: ResourceValidationPolicy = {
   remediationSteps:
     "Keep services ClusterIP (reach management through an ingress or port-forward), or expose only TLS ports with loadBalancerSourceRanges.",
   validateResource: (args, report) => {
-    if (args.type === T.service) {
-      const spec = args.props.spec ?? {};
+    const service = propsOf(args, T.service);
+    if (service) {
+      const spec = service.spec ?? {};
       if (spec.type !== "LoadBalancer" && spec.type !== "NodePort") return;
-      const svc = args.props.metadata?.name ?? args.name;
-      for (const port of (spec.ports ?? []) as { port: number; targetPort?: number }[]) {
+      const svc = service.metadata?.name ?? args.name;
+      for (const port of spec.ports ?? []) {
         const target = typeof port.targetPort === "number" ? port.targetPort : port.port;
-        if (PLAIN.has(target))
+        const plain = PLAIN.get(target);
+        const tls = TLS.get(target);
+        if (plain !== undefined)
+          report(`service "${svc}" exposes ${plain} (port ${target}) without TLS as ${spec.type}`);
+        else if (tls !== undefined && !(spec.loadBalancerSourceRanges ?? []).length)
           report(
-            `service "${svc}" exposes ${PLAIN.get(target)} (port ${target}) without TLS as ${spec.type}`,
-          );
-        else if (TLS.has(target) && !(spec.loadBalancerSourceRanges ?? []).length)
-          report(
-            `service "${svc}" exposes ${TLS.get(target)} (port ${target}) as ${spec.type} without loadBalancerSourceRanges`,
+            `service "${svc}" exposes ${tls} (port ${target}) as ${spec.type} without loadBalancerSourceRanges`,
           );
       }
     }
-    if (args.type === T.container) {
-      for (const p of (args.props.ports ?? []) as {
-        internal: number;
-        external?: number;
-        ip?: string;
-      }[]) {
+    const container = propsOf(args, T.container);
+    if (container) {
+      for (const p of container.ports ?? []) {
         const what = PLAIN.get(p.internal) ?? TLS.get(p.internal);
         if (what && p.ip !== "127.0.0.1")
           report(
-            `container "${args.props.name}" publishes ${what} (port ${p.internal}) on ${p.ip ?? "0.0.0.0"}; publish on 127.0.0.1 only`,
+            `container "${String(container.name)}" publishes ${what} (port ${p.internal}) on ${p.ip ?? "0.0.0.0"}; publish on 127.0.0.1 only`,
           );
       }
     }

@@ -1,6 +1,6 @@
 // Security: no `guest` user, and no user whose password is a default one.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T } from "../lib/resources";
+import { T, propsOf } from "../lib/resources";
 
 const DEFAULT_PASSWORDS = new Set(["guest", "admin", "password", "rabbitmq", "changeme"]);
 
@@ -11,12 +11,13 @@ export const noGuestUser: ResourceValidationPolicy = {
   remediationSteps:
     "Remove the `guest` user and give every user a generated password (warren generates one when none is given).",
   validateResource: (args, report) => {
-    if (args.type !== T.user) return;
-    const name = args.props.name as string | undefined;
+    const user = propsOf(args, T.user);
+    if (!user) return;
+    const name = user.name;
     // A generated password is unknown during preview, and reading an unknown value throws.
     let password: unknown;
     try {
-      password = args.props.password;
+      password = user.password;
     } catch {
       password = undefined;
     }
@@ -25,6 +26,6 @@ export const noGuestUser: ResourceValidationPolicy = {
       typeof password === "string" &&
       (password === name || DEFAULT_PASSWORDS.has(password.toLowerCase()))
     )
-      report(`user "${name}" has a default or guessable password`);
+      report(`user "${String(name)}" has a default or guessable password`);
   },
 };

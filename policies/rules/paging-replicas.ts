@@ -2,7 +2,7 @@
 // restarts. An autoscaled consumer counts its HorizontalPodAutoscaler's minimum.
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { withDefaults } from "../lib/config";
-import { T, isConsumerWorkload } from "../lib/resources";
+import { T, isConsumerWorkload, ofType } from "../lib/resources";
 
 export const pagingReplicas: StackValidationPolicy = {
   name: "paging-consumer-replicas",
@@ -20,12 +20,12 @@ export const pagingReplicas: StackValidationPolicy = {
       channels: ["sms", "phone"],
       minReplicas: 1,
     });
-    const hpas = args.resources.filter((r) => r.type === T.hpa);
-    for (const d of args.resources.filter(
-      (r) => r.type === T.deployment && isConsumerWorkload(r.props),
+    const hpas = ofType(args.resources, T.hpa);
+    for (const d of ofType(args.resources, T.deployment).filter((r) =>
+      isConsumerWorkload(r.props),
     )) {
       const channel = d.props.metadata?.labels?.["warren.dev/channel"];
-      if (!c.channels.includes(channel)) continue;
+      if (channel === undefined || !c.channels.includes(channel)) continue;
       const hpa = hpas.find(
         (h) =>
           h.props.spec?.scaleTargetRef?.kind === "Deployment" &&

@@ -1,7 +1,7 @@
 // Security: every image is pinned by a tag (not `latest`) or a digest.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { imagePinIssue, isImageId } from "../../components/core/images";
-import { T, containersOf } from "../lib/resources";
+import { T, containersOf, propsOf } from "../lib/resources";
 
 export const pinnedImages: ResourceValidationPolicy = {
   name: "pinned-images",
@@ -16,20 +16,22 @@ export const pinnedImages: ResourceValidationPolicy = {
       if (why)
         report(`${where} uses image ${JSON.stringify(image)}, which is not pinned: it ${why}`);
     };
-    if (args.type === T.statefulSet || args.type === T.deployment)
-      for (const c of containersOf(args.props)) check(c.image, `container "${c.name}"`);
+    const workload = propsOf(args, T.statefulSet, T.deployment);
+    if (workload) for (const c of containersOf(workload)) check(c.image, `container "${c.name}"`);
     // A Docker container names its image by ID (from a RemoteImage, checked by name below); an
     // ID is pinned by definition, and unknown during a first preview (reading it would throw).
-    if (args.type === T.container) {
+    const container = propsOf(args, T.container);
+    if (container) {
       let image: unknown;
       try {
-        image = args.props.image;
+        image = container.image;
       } catch {
         image = undefined;
       }
       if (typeof image === "string" && !isImageId(image))
-        check(image, `container "${args.props.name}"`);
+        check(image, `container "${String(container.name)}"`);
     }
-    if (args.type === T.remoteImage) check(args.props.name, "remote image");
+    const remoteImage = propsOf(args, T.remoteImage);
+    if (remoteImage) check(remoteImage.name, "remote image");
   },
 };

@@ -2,7 +2,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
 import { matches } from "../lib/regex";
-import { T } from "../lib/resources";
+import { T, ofType } from "../lib/resources";
 
 export const producerTopicPermissions: StackValidationPolicy = {
   name: "topic-permissions-for-producers",
@@ -14,27 +14,23 @@ export const producerTopicPermissions: StackValidationPolicy = {
   configSchema: { properties: { producerUsers: schema.producerUsers } },
   validateStack: (args, report) => {
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    const topicExchanges = args.resources
-      .filter((r) => r.type === T.exchange && r.props.settings?.type === "topic")
-      .map((r) => ({ vhost: r.props.vhost as string, name: r.props.name as string }));
+    const topicExchanges = ofType(args.resources, T.exchange)
+      .filter((r) => r.props.settings?.type === "topic")
+      .map((r) => ({ vhost: r.props.vhost, name: r.props.name }));
     const limited = new Set(
-      args.resources
-        .filter((r) => r.type === T.topicPermissions)
-        .flatMap((r) =>
-          (r.props.permissions as { exchange: string }[]).map(
-            (p) => `${r.props.user}@${r.props.vhost}/${p.exchange}`,
-          ),
-        ),
+      ofType(args.resources, T.topicPermissions).flatMap((r) =>
+        r.props.permissions.map((p) => `${r.props.user}@${String(r.props.vhost)}/${p.exchange}`),
+      ),
     );
-    for (const p of args.resources.filter(
-      (r) => r.type === T.permissions && c.producerUsers.includes(r.props.user),
+    for (const p of ofType(args.resources, T.permissions).filter((r) =>
+      c.producerUsers.includes(r.props.user),
     )) {
       for (const x of topicExchanges.filter(
-        (x) => x.vhost === p.props.vhost && matches(p.props.permissions.write, x.name),
+        (x) => x.vhost === p.props.vhost && matches(p.props.permissions.write, String(x.name)),
       ))
-        if (!limited.has(`${p.props.user}@${x.vhost}/${x.name}`))
+        if (!limited.has(`${p.props.user}@${String(x.vhost)}/${String(x.name)}`))
           report(
-            `producer "${p.props.user}" may write to topic exchange "${x.name}" in vhost "${x.vhost}" without topic permissions`,
+            `producer "${p.props.user}" may write to topic exchange "${String(x.name)}" in vhost "${String(x.vhost)}" without topic permissions`,
             p.urn,
           );
     }

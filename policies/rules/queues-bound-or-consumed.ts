@@ -2,7 +2,7 @@
 // leftover that fills up).
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { matches } from "../lib/regex";
-import { T } from "../lib/resources";
+import { T, objectId, ofType } from "../lib/resources";
 
 export const queuesBoundOrConsumed: StackValidationPolicy = {
   name: "queues-bound-or-consumed",
@@ -12,22 +12,22 @@ export const queuesBoundOrConsumed: StackValidationPolicy = {
   remediationSteps: "Bind the queue, grant its consumer read access, or remove it.",
   validateStack: (args, report) => {
     const bound = new Set(
-      args.resources
-        .filter((r) => r.type === T.binding && (r.props.destinationType ?? "queue") === "queue")
+      ofType(args.resources, T.binding)
+        .filter((r) => (r.props.destinationType ?? "queue") === "queue")
         .map((r) => `${r.props.vhost}/${r.props.destination}`),
     );
-    const readers = args.resources.filter((r) => r.type === T.permissions);
-    for (const q of args.resources.filter((r) => r.type === T.queue)) {
-      const id = `${q.props.vhost}/${q.props.name}`;
+    const readers = ofType(args.resources, T.permissions);
+    for (const q of ofType(args.resources, T.queue)) {
+      const id = objectId(q.props);
       const read = readers.some(
         (p) =>
           p.props.vhost === q.props.vhost &&
           p.props.permissions?.read !== "^$" &&
-          matches(p.props.permissions?.read ?? "", q.props.name),
+          matches(p.props.permissions?.read ?? "", String(q.props.name)),
       );
       if (!bound.has(id) && !read)
         report(
-          `queue "${q.props.name}" in vhost "${q.props.vhost}" is neither bound nor readable by any consumer`,
+          `queue "${String(q.props.name)}" in vhost "${String(q.props.vhost)}" is neither bound nor readable by any consumer`,
           q.urn,
         );
     }

@@ -3,7 +3,7 @@
 // protected or managed by warren:rabbitmq:Topology, which retains queues on delete in prod
 // (checked by the component's unit tests).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T } from "../lib/resources";
+import { T, propsOf } from "../lib/resources";
 
 export const queuesRetained: ResourceValidationPolicy = {
   name: "queues-retained-in-prod",
@@ -13,11 +13,12 @@ export const queuesRetained: ResourceValidationPolicy = {
   remediationSteps:
     "Manage queues with warren:rabbitmq:Topology (retains them in prod) or set `protect: true`.",
   validateResource: (args, report) => {
-    if (args.type !== T.queue) return;
+    const queue = propsOf(args, T.queue);
+    if (!queue) return;
     const parent = args.opts.parent ?? "";
     if (!args.opts.protect && !parent.includes(`::${T.topology}::`))
       report(
-        `queue "${args.props.name}" in vhost "${args.props.vhost}" is neither protected nor retained on delete`,
+        `queue "${String(queue.name)}" in vhost "${String(queue.vhost)}" is neither protected nor retained on delete`,
       );
   },
 };

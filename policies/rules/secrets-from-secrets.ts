@@ -1,7 +1,7 @@
 // Security: the Erlang cookie, passwords and AMQP URLs reach workloads from Secrets, never as
 // literal values in env vars, ConfigMaps or container environments.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T, containersOf } from "../lib/resources";
+import { T, containersOf, propsOf } from "../lib/resources";
 
 const SECRET_NAME = /COOKIE|PASSWORD|PASSWD|_PASS$|AMQP_URL|TOKEN|SECRET/i;
 const CREDENTIALS_IN_URL = /amqps?:\/\/[^:/@\s]+:[^@\s]+@/;
@@ -14,9 +14,10 @@ export const secretsFromSecrets: ResourceValidationPolicy = {
   remediationSteps:
     "Use env valueFrom.secretKeyRef or a mounted Secret file (`*_FILE` variables); keep ConfigMaps free of credentials.",
   validateResource: (args, report) => {
-    if (args.type === T.statefulSet || args.type === T.deployment) {
-      for (const c of containersOf(args.props))
-        for (const e of (c.env ?? []) as { name: string; value?: string }[])
+    const workload = propsOf(args, T.statefulSet, T.deployment);
+    if (workload) {
+      for (const c of containersOf(workload))
+        for (const e of c.env ?? [])
           // `<NAME>_FILE` holds the path of a mounted secret, not the secret.
           if (
             e.value !== undefined &&
@@ -27,24 +28,26 @@ export const secretsFromSecrets: ResourceValidationPolicy = {
               `container "${c.name}" sets ${e.name} to a literal value; take it from a Secret`,
             );
     }
-    if (args.type === T.configMap) {
-      for (const [key, value] of Object.entries((args.props.data ?? {}) as Record<string, string>))
+    const configMap = propsOf(args, T.configMap);
+    if (configMap) {
+      for (const [key, value] of Object.entries(configMap.data ?? {}))
         if (
           /cookie/i.test(key) ||
           /^\s*default_pass\s*=/m.test(value) ||
           CREDENTIALS_IN_URL.test(value)
         )
           report(
-            `configmap "${args.props.metadata?.name ?? args.name}" holds credentials in "${key}"; use a Secret`,
+            `configmap "${configMap.metadata?.name ?? args.name}" holds credentials in "${key}"; use a Secret`,
           );
     }
-    if (args.type === T.container) {
-      for (const e of (args.props.envs ?? []) as string[]) {
+    const container = propsOf(args, T.container);
+    if (container) {
+      for (const e of container.envs ?? []) {
         const [name, ...rest] = e.split("=");
         const value = rest.join("=");
         if ((SECRET_NAME.test(name) && !name.endsWith("_FILE")) || CREDENTIALS_IN_URL.test(value))
           report(
-            `container "${args.props.name}" sets ${name} in its environment; mount it as a file instead`,
+            `container "${String(container.name)}" sets ${name} in its environment; mount it as a file instead`,
           );
       }
     }
