@@ -178,12 +178,12 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
     };
     consumers.channels.wecom.replicas = 2;
     config = { ...config, "warren:consumers": consumers };
-    await project.setConfig(stack, config);
+    project.setConfig(stack, config);
     const creates: string[] = [];
     await stack.preview({
       onEvent: (e) => {
         const m = e.resourcePreEvent?.metadata;
-        if (m && m.op === "create") creates.push(`${m.type} ${m.urn.split("::").pop()}`);
+        if (m && m.op === "create") creates.push(`${m.type} ${String(m.urn.split("::").pop())}`);
         if (m && !["same", "create"].includes(m.op) && !m.type.startsWith("pulumi:"))
           creates.push(`${m.op}! ${m.urn}`);
       },

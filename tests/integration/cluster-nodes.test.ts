@@ -261,7 +261,7 @@ describe("three real RabbitMQ nodes started from the rendered files", () => {
     for (let i = 0; i < 50 && strays().length; i++) await sleep(200);
     assert.deepEqual(strays().map(describeProcess), []);
     for (const pid of pids)
-      assert.equal(pid !== undefined && alive(pid), false, `process ${pid} is gone`);
+      assert.equal(pid !== undefined && alive(pid), false, `process ${String(pid)} is gone`);
     assert.equal(fs.existsSync(root), !!process.env.WARREN_TEST_KEEP_DIR);
   });
 });

@@ -202,7 +202,9 @@ describe("the docker provider under the real engine", () => {
     created = true;
     const up = pulumi(["up", "--yes", "--skip-preview"], 600_000);
     assert.equal(up.code, 0, `pulumi up failed:\n${up.stdout}\n${up.stderr}`);
-    outputs = JSON.parse(pulumi(["stack", "output", "--json", "--show-secrets"]).stdout);
+    outputs = JSON.parse(
+      pulumi(["stack", "output", "--json", "--show-secrets"]).stdout,
+    ) as typeof outputs;
     assert.equal(outputs.containerName, `${prefix}-broker`);
 
     type Container = {

@@ -59,7 +59,7 @@ export async function refusal(action: () => Promise<unknown>): Promise<string> {
 /** The reason the broker closes a channel while `f` uses it ("not refused" after 5 s). */
 export async function channelRefusal(
   url: string,
-  f: (ch: amqp.ConfirmChannel) => Promise<unknown>,
+  f: (ch: amqp.ConfirmChannel) => unknown,
 ): Promise<string> {
   const conn = await amqp.connect(url);
   conn.on("error", () => {});
@@ -69,7 +69,10 @@ export async function channelRefusal(
       ch.on("error", (e: Error) => resolve(e.message));
       ch.on("close", () => resolve("closed without an error"));
     });
-    f(ch).catch(() => {}); // the close reason is what counts
+    // The close reason is what counts, not what f returns or throws (now or later).
+    Promise.resolve()
+      .then(() => f(ch))
+      .catch(() => {});
     return await Promise.race([
       reason,
       new Promise<string>((r) => setTimeout(() => r("not refused"), 5000)),

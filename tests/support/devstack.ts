@@ -102,13 +102,12 @@ export class DevStack {
     this.sink = new SinkClient(outputs.sinkUrl.value as string);
     this.nodes = [1, 2, 3].map((i) => `${network}-rabbit-${i}`);
     this.auth =
-      "Basic " + Buffer.from(`warren-admin:${outputs.adminPassword.value}`).toString("base64");
+      "Basic " +
+      Buffer.from(`warren-admin:${outputs.adminPassword.value as string}`).toString("base64");
   }
 
   /** The dev stack's config with this run's network and ports, as a new stack (not yet up). */
-  static async create(
-    network: string,
-  ): Promise<{
+  static async create(network: string): Promise<{
     project: TestProject;
     stack: Stack;
     config: Record<string, unknown>;

@@ -40,7 +40,7 @@ export interface TestProject {
     secrets?: Record<string, string>,
   ): Promise<Stack>;
   /** Rewrites a stack's plain config (secrets set before are kept). */
-  setConfig(stack: Stack, config: Record<string, unknown>): Promise<void>;
+  setConfig(stack: Stack, config: Record<string, unknown>): void;
   /** Runs the pulumi CLI in the project folder with the test environment. */
   cli(args: string[]): { code: number; stdout: string; stderr: string };
   dispose(): void;
@@ -98,7 +98,7 @@ export async function testProject(): Promise<TestProject> {
         await stack.setConfig(key, { value, secret: true }, true);
       return stack;
     },
-    async setConfig(stack, config) {
+    setConfig(stack, config) {
       writePlain(stack.name, config);
     },
     cli(args) {

@@ -71,7 +71,7 @@ class Stream {
     return this.started;
   }
 
-  async start(): Promise<void> {
+  start(): void {
     this.producer = new AlertProducer({
       urls: this.urls,
       startIndex: this.startIndex,
@@ -349,12 +349,12 @@ export async function runCase(
     notes.push(`target ${target}`);
     stream.startIndex = stack.nodes.indexOf(target);
   }
-  await stream.start();
+  stream.start();
   let faultError: unknown;
   const fault = (async () => {
     while (stream.count < n / 4) await sleep(50);
     await c.fault({ stack, target, stream, note: (l) => notes.push(l) });
-  })().catch((e) => (faultError = e));
+  })().catch((e: unknown) => (faultError = e));
   await stream.done;
   await fault;
   const stats = stream.stats();
@@ -421,7 +421,9 @@ export async function runCase(
   latencies.sort((a, b) => a - b);
   const failedPublishes = [...stream.sent.values()].filter((s) => s.error);
   if (failedPublishes.length)
-    notes.push(`${failedPublishes.length} publishes failed, e.g. ${failedPublishes[0].error}`);
+    notes.push(
+      `${failedPublishes.length} publishes failed, e.g. ${String(failedPublishes[0].error)}`,
+    );
   if (faultError) notes.push(`the fault itself failed: ${(faultError as Error).message}`);
   const unhealthy = await until(
     "a health report",

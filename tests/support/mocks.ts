@@ -3,12 +3,16 @@
 // importing anything that creates resources.
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import type { Inputs, InputsOf } from "./inputs";
 
-export interface Recorded {
+export type { Inputs, InputsOf, RecordedInputs, SecretEnvelope } from "./inputs";
+
+/** A registered resource; `I`, what its inputs are known to be (see ./inputs). */
+export interface Recorded<I = Inputs> {
   readonly type: string;
   readonly name: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly inputs: Record<string, any>;
+  /** As the engine would send them: Outputs resolved, secrets in Pulumi's secret envelope. */
+  readonly inputs: I;
   readonly provider?: string;
   /** URN of the parent resource (e.g. the Topology component), from the registration request. */
   readonly parent?: string;
@@ -17,9 +21,14 @@ export interface Recorded {
 export interface MockRun {
   readonly resources: Recorded[];
   /** Resources of one type token, e.g. `rabbitmq:index/queue:Queue`. */
-  ofType(type: string): Recorded[];
+  ofType<K extends string>(type: K): Recorded<InputsOf<K>>[];
   /** The one resource of a type with a given input `name` (the broker object's name). */
-  named(type: string, name: string, vhost?: string): Recorded;
+  named<K extends string>(type: K, name: string, vhost?: string): Recorded<InputsOf<K>>;
+}
+
+/** A recorded resource of type token `K`, with the inputs resources of that type have. */
+function typed<K extends string>(r: Recorded): Recorded<InputsOf<K>> {
+  return r as Recorded<InputsOf<K>>;
 }
 
 interface RegisterRequest {
@@ -35,13 +44,17 @@ export function installMocks(
 ): MockRun {
   const resources: Recorded[] = [];
   const parents = new Map<string, string>();
-  pulumi.runtime.setMocks(
+  // setMocks is async only in its signature: its body has no await, so the mock monitor is
+  // installed before it returns (getMonitor() below relies on that) and there is nothing left to
+  // wait for. Awaiting would make installMocks async, and tests call it before their imports.
+  void pulumi.runtime.setMocks(
     {
       newResource(args) {
+        const inputs = args.inputs as Inputs;
         resources.push({
           type: args.type,
           name: args.name,
-          inputs: args.inputs,
+          inputs,
           provider: args.provider,
           parent: parents.get(`${args.type}::${args.name}`),
         });
@@ -49,13 +62,13 @@ export function installMocks(
         // Computed outputs some resources have (mocks echo inputs otherwise).
         const state =
           args.type === "pulumi-nodejs:dynamic/warren:GeneratedPassword"
-            ? { ...args.inputs, value: `generated-${args.name}` }
+            ? { ...inputs, value: `generated-${args.name}` }
             : args.type === "docker:index/remoteImage:RemoteImage"
               ? {
-                  ...args.inputs,
-                  imageId: `sha256:${createHash("sha256").update(String(args.inputs.name)).digest("hex")}`,
+                  ...inputs,
+                  imageId: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}`,
                 }
-              : args.inputs;
+              : inputs;
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -82,8 +95,10 @@ export function installMocks(
   process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
   return {
     resources,
-    ofType: (type) => resources.filter((r) => r.type === type),
-    named(type, name, vhost) {
+    ofType<K extends string>(type: K) {
+      return resources.filter((r) => r.type === type).map((r) => typed<K>(r));
+    },
+    named<K extends string>(type: K, name: string, vhost?: string) {
       const found = resources.filter(
         (r) =>
           r.type === type &&
@@ -92,15 +107,15 @@ export function installMocks(
       );
       if (found.length !== 1)
         throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
-      return found[0];
+      return typed<K>(found[0]);
     },
   };
 }
 
 /** The value of an Output (mocks resolve them), with whether it is secret. */
 export async function valueOf<T>(o: pulumi.Output<T> | T): Promise<T> {
-  if (!pulumi.Output.isInstance(o)) return o as T;
-  return new Promise<T>((resolve) => (o as pulumi.Output<T>).apply((v) => resolve(v)));
+  if (!pulumi.Output.isInstance(o)) return o;
+  return new Promise<T>((resolve) => o.apply((v) => resolve(v)));
 }
 
 export async function isSecretOutput(o: pulumi.Output<unknown>): Promise<boolean> {

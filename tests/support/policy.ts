@@ -1,14 +1,9 @@
 // Runs policy-pack rules directly (without the PolicyPack server): resource fixtures with real
 // type tokens, and the violations a rule reports for them.
-import type {
-  PolicyResource,
-  ResourceValidationPolicy,
-  StackValidationPolicy,
-} from "@pulumi/policy";
+import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type { Rule } from "../../policies/rules";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Props = Record<string, any>;
+type Props = Record<string, unknown>;
 
 export interface Fixture {
   type: string;
@@ -58,7 +53,7 @@ export async function violations(
       report,
     );
   } else {
-    const validate = (rule as ResourceValidationPolicy).validateResource;
+    const validate = rule.validateResource;
     for (const f of [validate ?? []].flat())
       for (const r of resources)
         await f({ ...r, getConfig: <T>() => config as T, stackTags: new Map() } as never, report);

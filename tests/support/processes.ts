@@ -42,8 +42,8 @@ export function rabbitmqctl(
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
-    p.stdout.on("data", (d) => (output += d));
-    p.stderr.on("data", (d) => (output += d));
+    p.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (output += d.toString()));
     const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
     p.on("close", (code) => {
       clearTimeout(timer);

@@ -1,6 +1,7 @@
 // Runs the warren program (index.ts) under Pulumi mocks with a stack file's config, the way the
 // engine would: secrets decrypted into the config bag and listed as secret keys.
 import * as path from "path";
+import type { RawWarrenConfig } from "../../components/config/schema";
 import { readStackConfig } from "../../components/config/stack-file";
 import { type MockRun, installMocks, settle } from "./mocks";
 
@@ -28,14 +29,23 @@ export function decrypted(config: Record<string, unknown>): {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ProgramExports = Record<string, any>;
+/** The program's stack outputs, as index.ts declares them. */
+export type ProgramExports = Awaited<ReturnType<Program>>;
+type Program = typeof import("../../index");
 
 /** Runs the compiled program (bin/index.js) under whatever mocks are installed. */
 export function loadProgram(): Promise<ProgramExports> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(path.join(PROJECT_DIR, "bin", "index.js")) as () => Promise<ProgramExports>)();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when called, after the mocks are installed (a static import would load it first)
+  return (require(path.join(PROJECT_DIR, "bin", "index.js")) as Program)();
 }
+
+/**
+ * A stack file's decrypted config: its `warren:` keys shaped as the config schema reads them
+ * (other keys, e.g. a provider's, untyped). Not validated: the program does that.
+ */
+export type StackConfig = {
+  -readonly [K in keyof RawWarrenConfig as `warren:${K}`]?: RawWarrenConfig[K];
+} & Record<string, unknown>;
 
 export interface RunProgramOptions {
   /** The stack's name. @default "test" */
@@ -43,7 +53,7 @@ export interface RunProgramOptions {
   /** Values set as `pulumi config set --path --secret` would. */
   readonly set?: Record<string, unknown>;
   /** Changes the decrypted config (in place) before the program sees it. */
-  readonly edit?: (config: Record<string, any>) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly edit?: (config: StackConfig) => void;
 }
 
 /** Installs mocks with the stack file's config (changed as `opts` say) and runs the program. */
@@ -55,7 +65,7 @@ export async function runProgram(
   opts.edit?.(config);
   for (const [key, value] of Object.entries(opts.set ?? {})) {
     const [top, ...rest] = key.split(".");
-    let target = config as Record<string, unknown>;
+    let target = config;
     if (rest.length) target = (config[top] ??= {}) as Record<string, unknown>;
     target[rest.length ? rest.join(".") : top] = value;
     if (!secretKeys.includes(top)) secretKeys.push(top);

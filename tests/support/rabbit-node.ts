@@ -81,7 +81,7 @@ export class RabbitNode<P extends object = object> {
     for (;;) {
       if (!child || exited(child))
         throw new Error(
-          `${this.name}: rabbitmq-server exited during startup (code ${child?.exitCode})`,
+          `${this.name}: rabbitmq-server exited during startup (code ${String(child?.exitCode)})`,
         );
       const left = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
       const r = await this.ctl(["await_startup", "--timeout", String(left)], left * 1000 + 15_000);
@@ -122,7 +122,9 @@ export class RabbitNode<P extends object = object> {
   async ctlOk(args: string[]): Promise<string> {
     const r = await this.ctl(["--quiet", ...args]);
     if (r.code !== 0)
-      throw new Error(`rabbitmqctl ${args.join(" ")} on ${this.name}: exit ${r.code}\n${r.output}`);
+      throw new Error(
+        `rabbitmqctl ${args.join(" ")} on ${this.name}: exit ${String(r.code)}\n${r.output}`,
+      );
     return r.output;
   }
 

@@ -6,8 +6,8 @@ import { after } from "node:test";
 
 export interface TempFiles {
   readonly dir: string;
-  /** Writes `text` to `dir/name`; returns the path. */
-  file(name: string, text: string): string;
+  /** Writes `text` to `dir/name`; returns the path. (A function, not a method: destructure it.) */
+  readonly file: (name: string, text: string) => string;
 }
 
 /** Call at a test file's top level: the folder goes in that file's `after` hook. */
@@ -16,7 +16,7 @@ export function tempFiles(prefix: string): TempFiles {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
   return {
     dir,
-    file(name, text) {
+    file: (name, text) => {
       const p = path.join(dir, name);
       fs.writeFileSync(p, text);
       return p;

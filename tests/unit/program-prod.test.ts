@@ -28,7 +28,7 @@ describe("the program with a prod stack", async () => {
     for (const q of run.ofType("rabbitmq:index/queue:Queue")) {
       assert.equal(q.inputs.settings.durable, true, q.inputs.name);
       assert.equal(
-        JSON.parse(q.inputs.settings.argumentsJson)["x-queue-type"],
+        (JSON.parse(q.inputs.settings.argumentsJson) as Record<string, unknown>)["x-queue-type"],
         "quorum",
         q.inputs.name,
       );

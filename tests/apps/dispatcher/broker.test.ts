@@ -7,7 +7,7 @@ import type { GetMessage } from "amqplib";
 import { Dispatcher } from "../../../apps/dispatcher/src/dispatcher";
 import { ensureBroker, type Broker } from "../../support/broker";
 import { sleep, until } from "../../support/wait";
-import { LogCapture, alert, configFrom, metricValue } from "./support/fixtures";
+import { LogCapture, alert, configFrom, httpUrl, metricValue } from "./support/fixtures";
 import { type HttpSink, type RecordedRequest, type Reply, startHttpSink } from "./support/sinks";
 import { type AlertingVhost, createAlertingVhost } from "./support/topology";
 
@@ -80,7 +80,7 @@ async function withDispatcher(
 const requestsFor = (id: string) => sink.requests.filter((r) => r.body.includes(`"id":"${id}"`));
 
 async function metrics(d: Dispatcher): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${d.httpPort}/metrics`);
+  const res = await fetch(httpUrl(d, "/metrics"));
   assert.equal(res.status, 200);
   return res.text();
 }
@@ -93,7 +93,7 @@ const settled = (d: Dispatcher) => async (): Promise<boolean> => {
   return d.inFlight === 0;
 };
 
-const headersOf = (m: GetMessage) => m.properties.headers ?? {};
+const headersOf = (m: GetMessage): Record<string, unknown> => m.properties.headers ?? {};
 /** Quorum queues (the parked ones) count deliveries in a header of their own on the way out. */
 const QUORUM_GET = { "x-delivery-count": 0 };
 
@@ -123,7 +123,7 @@ describe("dispatcher on a real broker", () => {
 
       const copies = await vh.take(spy);
       assert.deepEqual(
-        copies.map((m) => [
+        copies.map((m): unknown[] => [
           m.fields.routingKey,
           headersOf(m)["x-warren-attempt"],
           headersOf(m)["x-warren-reason"],
@@ -345,7 +345,7 @@ describe("dispatcher on a real broker", () => {
     });
     try {
       await d.start();
-      const base = `http://127.0.0.1:${d.httpPort}`;
+      const base = httpUrl(d);
       await until("a refused login", () => logs.lines.some((l) => l.includes("ACCESS_REFUSED")));
       const [health, ready, missing] = await Promise.all(
         ["/healthz", "/readyz", "/nope"].map((p) => fetch(base + p)),
@@ -358,7 +358,7 @@ describe("dispatcher on a real broker", () => {
       await d.stop();
     }
     await withDispatcher(async (ok) => {
-      const ready = await fetch(`http://127.0.0.1:${ok.httpPort}/readyz`);
+      const ready = await fetch(httpUrl(ok, "/readyz"));
       assert.deepEqual([ready.status, await ready.text()], [200, "ready\n"]);
       assert.equal(
         metricValue(await metrics(ok), "warren_dispatcher_ready", { channel: "sms" }),

@@ -2,6 +2,7 @@
 // attempt header, the headers of republished copies, and reconnect backoff.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { inspect } from "node:util";
 import fc from "fast-check";
 import { backoffMs } from "../../../apps/dispatcher/src/backoff";
 import {
@@ -165,7 +166,7 @@ describe("the attempt header", () => {
       assert.deepEqual(
         attemptsFrom({ "x-warren-attempt": v }),
         { attempts: 0, malformed: true },
-        String(v),
+        inspect(v),
       );
   });
 });

@@ -30,13 +30,13 @@ function run(env: Record<string, string>): Run {
   running.add(child);
   const lines: string[] = [];
   let buf = "";
-  child.stdout!.on("data", (d: Buffer) => {
+  child.stdout.on("data", (d: Buffer) => {
     buf += d.toString();
     const parts = buf.split("\n");
     buf = parts.pop()!;
     lines.push(...parts);
   });
-  child.stderr!.on("data", (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
+  child.stderr.on("data", (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on("exit", (code, signal) => {
       running.delete(child);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { Dispatcher } from "../../../apps/dispatcher/src/dispatcher";
 import { type RestartableBroker, startRestartableBroker } from "../../support/broker";
 import { until } from "../../support/wait";
-import { LogCapture, alert, configFrom, metricValue } from "./support/fixtures";
+import { LogCapture, alert, configFrom, httpUrl, metricValue } from "./support/fixtures";
 import { type HttpSink, type RecordedRequest, startHttpSink } from "./support/sinks";
 import { type AlertingVhost, createAlertingVhost } from "./support/topology";
 
@@ -83,7 +83,7 @@ describe("broker restart", () => {
       const stopping = node.stopNode();
       await until("the dispatcher to notice", () => !d.ready, 30_000, 5);
       const atCut = delivered().length;
-      const readyz = await fetch(`http://127.0.0.1:${d.httpPort}/readyz`);
+      const readyz = await fetch(httpUrl(d, "/readyz"));
       assert.equal(readyz.status, 503);
       await stopping;
       await node.startNode();

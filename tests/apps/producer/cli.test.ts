@@ -38,8 +38,8 @@ function warren(
     });
     let stdout = "";
     let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => p.kill("SIGKILL"), 30_000);
     p.on("error", reject);
     p.on("close", (code) => {
@@ -125,11 +125,10 @@ describe("warren alert on a real broker", () => {
         err: [],
       },
     );
-    assert.deepEqual((await v.take("alerts.sms")).map((m) => m.properties.messageId).sort(), [
-      "batch-1",
-      "batch-2",
-      "batch-3",
-    ]);
+    assert.deepEqual(
+      (await v.take("alerts.sms")).map((m) => m.properties.messageId as string).sort(),
+      ["batch-1", "batch-2", "batch-3"],
+    );
   });
 
   it("exits 1 with the broker's refusal for a wrong password", async () => {

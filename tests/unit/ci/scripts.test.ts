@@ -194,7 +194,7 @@ describe("ci:preview and ci:up", () => {
       r.write("Pulumi.a.yaml", BASE).write("Pulumi.b.yaml", BASE).write("Pulumi.c.yaml", BASE);
       const log = path.join(r.dir, "npm.log");
       const env = {
-        PATH: `${fakeNpm(r)}:${process.env.PATH}`,
+        PATH: `${fakeNpm(r)}:${String(process.env.PATH)}`,
         NPM_LOG: log,
         PULUMI_BACKEND_URL: "file:///x",
         PULUMI_CONFIG_PASSPHRASE: "p",
@@ -214,7 +214,7 @@ describe("ci:preview and ci:up", () => {
       r.write("Pulumi.a.yaml", BASE).write("Pulumi.b.yaml", BASE);
       const log = path.join(r.dir, "npm.log");
       const env = {
-        PATH: `${fakeNpm(r)}:${process.env.PATH}`,
+        PATH: `${fakeNpm(r)}:${String(process.env.PATH)}`,
         NPM_LOG: log,
         PULUMI_BACKEND_URL: "file:///x",
         PULUMI_CONFIG_PASSPHRASE_FILE: "/p",
@@ -232,14 +232,24 @@ describe("ci:preview and ci:up", () => {
   });
 });
 
+/** The parts of a GitHub Actions workflow the test reads. */
+interface Workflow {
+  jobs: Record<string, { steps: WorkflowStep[] }>;
+}
+interface WorkflowStep {
+  id?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, unknown>;
+}
+
 describe("the GitHub Actions example", () => {
   it("runs only the npm scripts tested here and posts the diff file ci:diff writes", () => {
     const workflow = parse(
       readFileSync(path.join(PROJECT_DIR, "examples/ci/github-actions.yml"), "utf8"),
-    );
-    const runs: string[] = Object.values(
-      workflow.jobs as Record<string, { steps: { run?: string }[] }>,
-    )
+    ) as Workflow;
+    const runs: string[] = Object.values(workflow.jobs)
       .flatMap((j) => j.steps)
       .map((s) => s.run)
       .filter((x): x is string => !!x)
@@ -256,10 +266,14 @@ describe("the GitHub Actions example", () => {
     ]);
     for (const s of ["validate", "diff", "preview", "up"])
       assert.ok(existsSync(path.join(PROJECT_DIR, "scripts/ci", `${s}.sh`)), s);
-    const post = workflow.jobs.review.steps.find((s: { uses?: string }) =>
+    const post = workflow.jobs.review.steps.find((s) =>
       s.uses?.startsWith("marocchino/sticky-pull-request-comment"),
     );
-    const diff = workflow.jobs.review.steps.find((s: { id?: string }) => s.id === "diff");
+    const diff = workflow.jobs.review.steps.find((s) => s.id === "diff");
+    assert.ok(
+      post?.with && diff?.env,
+      "no sticky comment step with inputs, or no diff step with env",
+    );
     assert.equal(post.with.path, diff.env.WARREN_DIFF_OUT);
   });
 });

@@ -144,7 +144,9 @@ describe("warren diff against a git ref", () => {
       "--graph",
     );
     assert.equal(r.code, 0);
-    const graph = mermaidGraph(loadWarrenSpec(parse(changed).config).topology).split("\n");
+    const graph = mermaidGraph(
+      loadWarrenSpec((parse(changed) as { config: Record<string, unknown> }).config).topology,
+    ).split("\n");
     const report = expected("add-channel.md", sha);
     assert.deepEqual(r.out, [
       ...report,

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { readFileSync } from "fs";
 import { RULES } from "../../../policies/rules";
 import { evaluate, fromMocks } from "../../support/policy";
-import { valueOf } from "../../support/mocks";
+import { type RecordedInputs, valueOf } from "../../support/mocks";
 import { PROJECT_DIR, runProgram } from "../../support/program";
 
 describe("DockerCluster", async () => {
@@ -63,10 +63,8 @@ describe("DockerCluster", async () => {
   });
 
   it("uploads exactly the rendered files, identical on every node, and forms the cluster by classic_config", () => {
-    const files = (c: Record<string, any>) =>
-      Object.fromEntries(
-        c.uploads.value.map((u: { file: string; content: unknown }) => [u.file, u.content]),
-      ); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const files = (c: RecordedInputs["docker:index/container:Container"]) =>
+      Object.fromEntries(c.uploads.value.map((u) => [u.file, u.content]));
     const first = files(containers[0]);
     assert.deepEqual(Object.keys(first).sort(), [
       "/etc/rabbitmq/enabled_plugins",
@@ -109,10 +107,8 @@ describe("DockerCluster", async () => {
       containers[0].uploads["4dabf18193072939515e22adb298388d"],
       "1b47061264138c4ac30d75fd1eb44270",
     );
-    const cookie = containers[0].uploads.value.find(
-      (u: { file: string }) => u.file === "/run/warren/erlang.cookie",
-    );
-    assert.equal(cookie.content, "generated-warren-erlang-cookie"); // the mocks' generated value
+    const cookie = containers[0].uploads.value.find((u) => u.file === "/run/warren/erlang.cookie");
+    assert.equal(cookie?.content, "generated-warren-erlang-cookie"); // the mocks' generated value
   });
 
   it("waits for a healthy node, with a pinned image and a memory limit", () => {
@@ -146,11 +142,9 @@ describe("DockerCluster", async () => {
     const d = dispatchers[0];
     assert.ok(d.envs.includes("WARREN_DINGTALK_WEBHOOK_URL_FILE=/run/secrets/warren/webhook-url"));
     assert.ok(d.envs.includes("WARREN_DINGTALK_SECRET_FILE=/run/secrets/warren/signing-secret"));
-    for (const e of d.envs as string[]) assert.doesNotMatch(e, /test-secret-value|amqp:\/\//, e);
+    for (const e of d.envs) assert.doesNotMatch(e, /test-secret-value|amqp:\/\//, e);
     assert.equal(d.uploads["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270");
-    const uploads = Object.fromEntries(
-      (d.uploads.value as { file: string; content: string }[]).map((u) => [u.file, u.content]),
-    );
+    const uploads = Object.fromEntries(d.uploads.value.map((u) => [u.file, u.content]));
     assert.deepEqual(Object.keys(uploads).sort(), [
       "/run/secrets/warren/amqp-url",
       "/run/secrets/warren/signing-secret",
@@ -178,7 +172,9 @@ describe("DockerCluster", async () => {
   });
 
   it("passes every mandatory dev rule, and the exposure and secrets rules at all", async () => {
-    const dev = JSON.parse(readFileSync(path.join(PROJECT_DIR, "policies", "dev.json"), "utf8"));
+    const dev = JSON.parse(
+      readFileSync(path.join(PROJECT_DIR, "policies", "dev.json"), "utf8"),
+    ) as Record<string, unknown>;
     const found = await evaluate(RULES, fromMocks(run.resources), dev);
     assert.deepEqual(
       found.filter(

@@ -13,7 +13,7 @@ const fixture = (f: string) => path.join(PROJECT_DIR, "tests", "fixtures", f);
 
 describe("KubernetesCluster", async () => {
   const { run, outputs } = await runProgram(fixture("kubernetes.yaml"), { stack: "k8s" });
-  const one = (type: string) => {
+  const one = <K extends string>(type: K) => {
     const all = run.ofType(type);
     assert.equal(all.length, 1, `${type}: ${all.length}`);
     return all[0].inputs;
@@ -31,19 +31,17 @@ describe("KubernetesCluster", async () => {
 
   it("mounts data and logs on their own claims at the relocated paths", () => {
     assert.deepEqual(
-      sts.spec.volumeClaimTemplates.map((t: any) => [
+      sts.spec.volumeClaimTemplates.map((t) => [
         t.metadata.name,
         t.spec.resources.requests.storage,
         t.spec.storageClassName ?? null,
-      ]), // eslint-disable-line @typescript-eslint/no-explicit-any
+      ]),
       [
         ["data", "20Gi", "fast-ssd"],
         ["logs", "2Gi", null],
       ],
     );
-    const mounts = Object.fromEntries(
-      rabbit.volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]),
-    );
+    const mounts = Object.fromEntries(rabbit.volumeMounts.map((m) => [m.name, m.mountPath]));
     assert.equal(mounts.data, "/data/rabbitmq/mnesia");
     assert.equal(mounts.logs, "/data/rabbitmq/log");
     assert.equal(mounts.config, "/etc/rabbitmq");
@@ -116,14 +114,14 @@ describe("KubernetesCluster", async () => {
     const services = run.ofType("kubernetes:core/v1:Service").map((s) => s.inputs);
     const headless = services.find((s) => s.spec.clusterIP === "None")!;
     assert.deepEqual(
-      headless.spec.ports.map((p: { port: number }) => p.port),
+      headless.spec.ports.map((p) => p.port),
       [4369, 25672],
     );
     assert.equal(headless.spec.publishNotReadyAddresses, true);
     const clientSvc = services.find((s) => s.spec.clusterIP !== "None")!;
     assert.equal(clientSvc.spec.type, "ClusterIP");
     assert.deepEqual(
-      clientSvc.spec.ports.map((p: { name: string; port: number }) => `${p.name}:${p.port}`),
+      clientSvc.spec.ports.map((p) => `${p.name}:${p.port}`),
       ["amqp:5672", "management:15672", "prometheus:15692"],
     );
   });
@@ -144,8 +142,10 @@ describe("KubernetesCluster", async () => {
   });
 
   it("labels everything it creates", () => {
-    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:")))
-      assert.equal(r.inputs.metadata?.labels?.["app.kubernetes.io/part-of"], "warren", r.name);
+    for (const r of run.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+      const { metadata } = r.inputs as { metadata?: { labels?: Record<string, string> } };
+      assert.equal(metadata?.labels?.["app.kubernetes.io/part-of"], "warren", r.name);
+    }
   });
 
   it("wires the topology to the configured management URL and the generated admin", async () => {
@@ -182,14 +182,12 @@ describe("KubernetesCluster", async () => {
       capabilities: { drop: ["ALL"] },
     });
     assert.equal(sms.spec.template.spec.securityContext.runAsNonRoot, true);
-    const env = Object.fromEntries(
-      ctr.env.map((e: { name: string; value: string }) => [e.name, e.value]),
-    );
+    const env = Object.fromEntries(ctr.env.map((e) => [e.name, e.value]));
     assert.equal(env.WARREN_PREFETCH, "20");
     assert.equal(env.WARREN_CONCURRENCY, "4");
     assert.equal(env.WARREN_AMQP_URL_FILE, "/run/secrets/warren/amqp-url");
     for (const d of deployments)
-      for (const e of d.spec.template.spec.containers[0].env as { name: string; value: string }[])
+      for (const e of d.spec.template.spec.containers[0].env)
         assert.doesNotMatch(
           `${e.name}=${e.value}`,
           /test-secret-value|amqp:\/\/|PASSWORD=|TOKEN=/,
@@ -227,7 +225,9 @@ describe("KubernetesCluster", async () => {
   });
 
   it("passes every mandatory prod rule of the policy pack", async () => {
-    const prod = JSON.parse(readFileSync(path.join(PROJECT_DIR, "policies", "prod.json"), "utf8"));
+    const prod = JSON.parse(
+      readFileSync(path.join(PROJECT_DIR, "policies", "prod.json"), "utf8"),
+    ) as Record<string, unknown>;
     const found = (await evaluate(RULES, fromMocks(run.resources), prod)).filter(
       (f) => f.level === "mandatory",
     );

@@ -75,7 +75,7 @@ describe("warren:cluster schema", () => {
     const r = clusterSchema.safeParse({ replica: 3, storage: { data: { sizee: "1Gi" } } });
     assert.equal(r.success, false);
     assert.deepEqual(
-      r.error!.issues.map((i) => [i.path.join("."), i.code, "keys" in i ? i.keys : []]),
+      r.error.issues.map((i) => [i.path.join("."), i.code, "keys" in i ? i.keys : []]),
       [
         ["storage.data", "unrecognized_keys", ["sizee"]],
         ["", "unrecognized_keys", ["replica"]],

@@ -10,11 +10,46 @@ import { pagingReplicas } from "../../../policies/rules/paging-replicas";
 import { workloadResources } from "../../../policies/rules/workload-resources";
 import { T, res, violations } from "../../support/policy";
 
+// The fixtures' props, as far as they set them; optional where an edit removes or blanks a field.
+type Labels = Record<string, string>;
+type Quantities = { cpu?: string; memory?: string };
+type HttpProbe = { httpGet: { path: string; port: number } };
+type ContainerProps = {
+  name: string;
+  image: string;
+  resources: { requests?: Quantities; limits?: Quantities };
+  readinessProbe?: HttpProbe;
+  livenessProbe?: HttpProbe;
+  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
+};
+type RabbitProps = {
+  metadata: { name: string; namespace: string; labels: Labels };
+  spec: {
+    replicas: number;
+    template: {
+      metadata: { labels: Labels };
+      spec: {
+        containers: ContainerProps[];
+        volumes: { name: string; configMap?: { name: string }; emptyDir?: object }[];
+      };
+    };
+    volumeClaimTemplates: { metadata: { name: string } }[];
+  };
+};
+type ConsumerProps = {
+  metadata: { name: string; labels: Labels };
+  spec: {
+    replicas?: number;
+    template: {
+      spec: { securityContext: { runAsNonRoot?: boolean }; containers: ContainerProps[] };
+    };
+  };
+};
+
 const LABELS = { "app.kubernetes.io/name": "rabbitmq", "app.kubernetes.io/instance": "warren" };
 const resources = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } };
-function rabbit(edit: (p: Record<string, any>) => void = () => {}) {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
-  const props = {
+function rabbit(edit: (p: RabbitProps) => void = () => {}) {
+  const props: RabbitProps = {
     metadata: { name: "rabbitmq", namespace: "messaging", labels: LABELS },
     spec: {
       replicas: 3,
@@ -35,9 +70,8 @@ const CONSUMER = {
   "app.kubernetes.io/name": "dispatcher",
   "app.kubernetes.io/component": "consumer",
 };
-function consumer(channel: string, edit: (p: Record<string, any>) => void = () => {}) {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
-  const props = {
+function consumer(channel: string, edit: (p: ConsumerProps) => void = () => {}) {
+  const props: ConsumerProps = {
     metadata: {
       name: `dispatcher-${channel}`,
       labels: { ...CONSUMER, "warren.dev/channel": channel },

@@ -7,7 +7,7 @@ import * as path from "path";
 import { describe, it } from "node:test";
 import { RULES } from "../../../policies/rules";
 import { evaluate, fromMocks } from "../../support/policy";
-import { PROJECT_DIR, runProgram } from "../../support/program";
+import { PROJECT_DIR, type StackConfig, runProgram } from "../../support/program";
 
 const envConfig = (env: string) =>
   JSON.parse(readFileSync(path.join(PROJECT_DIR, "policies", `${env}.json`), "utf8")) as Record<
@@ -16,8 +16,7 @@ const envConfig = (env: string) =>
   >;
 
 /** Runs the program under mocks with a stack file's config (plus edits) and returns its resources. */
-async function resourcesOf(file: string, edit: (c: Record<string, any>) => void = () => {}) {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
+async function resourcesOf(file: string, edit: (c: StackConfig) => void = () => {}) {
   const { run } = await runProgram(file, {
     edit: (config) => {
       if (config["warren:broker"]) config["warren:broker"].password = "generated-admin-password";
@@ -62,7 +61,7 @@ describe("the project's stacks under the policy pack", () => {
     const resources = await resourcesOf(
       path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml"),
       (c) => {
-        c["warren:alerting"].queueType = "classic";
+        c["warren:alerting"]!.queueType = "classic";
         c["warren:topology"] = {
           users: [{ name: "ops", tags: ["administrator"] }],
           permissions: [

@@ -23,7 +23,7 @@ const T = {
   topicPermissions: "rabbitmq:index/topicPermissions:TopicPermissions",
   management: "pulumi-nodejs:dynamic/warren:ManagementObject",
   password: "pulumi-nodejs:dynamic/warren:GeneratedPassword",
-};
+} as const;
 
 const mgmt = { url: "http://127.0.0.1:15672", username: "admin", password: "admin-pass" };
 

@@ -1,5 +1,6 @@
 // Shared test data and helpers for the dispatcher tests: alerts, configurations, logs, metrics.
 import { parseConfig, type Config } from "../../../../apps/dispatcher/src/config";
+import type { Dispatcher } from "../../../../apps/dispatcher/src/dispatcher";
 import type { Alert } from "../../../../apps/dispatcher/src/schema";
 
 export function alert(over: Partial<Alert> = {}): Alert {
@@ -20,6 +21,12 @@ export function configFrom(env: Record<string, string>): Config {
   const r = parseConfig(env);
   if (!r.ok) throw new Error(`bad test config:\n${r.errors.join("\n")}`);
   return r.config;
+}
+
+/** The dispatcher's health and metrics server, `path` on it (the dispatcher must be started). */
+export function httpUrl(d: Dispatcher, path = ""): string {
+  if (d.httpPort === undefined) throw new Error("the dispatcher's HTTP server is not listening");
+  return `http://127.0.0.1:${d.httpPort}${path}`;
 }
 
 /** Collects log lines and parses them. */

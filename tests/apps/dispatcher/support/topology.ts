@@ -97,7 +97,7 @@ export async function createAlertingVhost(
         json({ exchange: p.exchange, write: p.write, read: p.read }),
       );
     // The admin needs access to the fresh vhost to publish and inspect.
-    const admin = ((await broker.mgmtJson("/api/whoami")) as { name: string }).name;
+    const admin = (await broker.mgmtJson<{ name: string }>("/api/whoami")).name;
     await broker.mgmtJson(
       `/api/permissions/${enc(vhost)}/${enc(admin)}`,
       json({ configure: ".*", write: ".*", read: ".*" }),

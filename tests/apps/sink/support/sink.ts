@@ -55,8 +55,8 @@ export async function startSink(dataDir: string, previous?: SinkProcess): Promis
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   void exited.then(() => running.delete(child));
-  const stdout = lines(child.stdout!);
-  const stderr = lines(child.stderr!);
+  const stdout = lines(child.stdout);
+  const stderr = lines(child.stderr);
   const parsed = () => stderr.map((l) => JSON.parse(l) as Record<string, unknown>);
   const seen = (event: string, code?: string) =>
     parsed().some((e) => e.event === event && (code === undefined || errCode(e) === code));

@@ -34,9 +34,11 @@ async function watch(
     ...(opts.amqpUp ? [await listen(amqpPort)] : []),
   ];
   const vm = spawn("sleep", ["600"], { stdio: "ignore" });
-  const pidFile = path.join(dir, `vm-${vm.pid}.pid`);
-  fs.writeFileSync(pidFile, `${vm.pid}\n`);
-  const script = path.join(dir, `watchdog-${vm.pid}.sh`);
+  const pid = vm.pid;
+  assert.ok(pid !== undefined, "sleep did not start");
+  const pidFile = path.join(dir, `vm-${pid}.pid`);
+  fs.writeFileSync(pidFile, `${pid}\n`);
+  const script = path.join(dir, `watchdog-${pid}.sh`);
   // This host plus two peers on loopback: a majority of 3 is this node and one peer.
   fs.writeFileSync(
     script,
