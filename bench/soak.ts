@@ -5,13 +5,8 @@
 // alert, left one unconfirmed, or did not recover by itself. The stack is destroyed at the end.
 import { parseArgs } from "node:util";
 import { DevStack, cleanupDocker } from "../tests/support/devstack";
-import {
-  type CaseResult,
-  FAULT_CASES,
-  formatTable,
-  problems,
-  runCase,
-} from "../tests/support/fault-matrix";
+import { FAULT_CASES } from "../tests/support/fault-cases";
+import { type CaseResult, formatTable, problems, runCase } from "../tests/support/fault-matrix";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -18,13 +18,8 @@ import {
   docker,
   prepareDocker,
 } from "../support/devstack";
-import {
-  type CaseResult,
-  FAULT_CASES,
-  formatTable,
-  problems,
-  runCase,
-} from "../support/fault-matrix";
+import { FAULT_CASES } from "../support/fault-cases";
+import { type CaseResult, formatTable, problems, runCase } from "../support/fault-matrix";
 import type { TestProject } from "../support/engine";
 import { PROJECT_DIR } from "../support/program";
 import { sleep, until } from "../support/wait";

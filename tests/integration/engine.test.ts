@@ -1,5 +1,7 @@
 // The real engine against a real RabbitMQ: `pulumi up`, preview, refresh and destroy of the full
 // alerting topology, checked on the broker through its management API and over AMQP.
+// Long and kept whole: the cases share one project, stack and broker state, in order (up, then
+// changes, refresh, destroy), and splitting them would mean a second engine run of ~1 minute.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -1,5 +1,7 @@
 // The routing simulator against a real RabbitMQ: declare one topology on the broker, publish a
 // table of edge cases, and check every queue received exactly what the simulator predicts.
+// Long and kept whole: one declared topology serves every case (declaring it is the slow part),
+// and the cases are a table read top to bottom.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";

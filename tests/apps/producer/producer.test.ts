@@ -2,6 +2,7 @@
 // the broker mid-stream, nacks until the deadline, missing confirms, resource alarms, refusals.
 // Where timing matters, a holding proxy (support/proxy.ts) decides when the client sees the
 // broker's answers, so no case depends on a race.
+// Long: one describe per failure the producer must survive, sharing one vhost and its helpers.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
