@@ -1,30 +1,23 @@
 // `npm run bench:engine`: the real engine against a real RabbitMQ, for 100 and 1,000 broker
 // objects: `up` (create), a no-op `preview`, `refresh`, `destroy`, and as the floor the broker
 // importing the same objects as one definitions document (POST /api/definitions).
-import { createHash, randomBytes } from "crypto";
+import { randomBytes } from "crypto";
+import { HASHING_ALGORITHM, hashPassword } from "../components/cluster/definitions";
 import { loadWarrenSpec } from "../components/config/spec";
 import type { TopologySpec } from "../components/topology/spec";
 import { ensureBroker, type Broker } from "../tests/support/broker";
+import { objectDefinitions } from "../tests/support/definitions";
 import { testProject } from "../tests/support/engine";
 import { syntheticConfig } from "./topology-run";
 
 /** RabbitMQ's definitions format for a topology (users get a salted SHA-256 password hash). */
 function definitions(t: TopologySpec) {
-  const hash = (password: string) => {
-    const salt = randomBytes(4);
-    return Buffer.concat([
-      salt,
-      createHash("sha256")
-        .update(Buffer.concat([salt, Buffer.from(password)]))
-        .digest(),
-    ]).toString("base64");
-  };
   return {
     vhosts: t.vhosts.map((v) => ({ name: v.name })),
     users: t.users.map((u) => ({
       name: u.name,
-      password_hash: hash(randomBytes(16).toString("hex")),
-      hashing_algorithm: "rabbit_password_hashing_sha256",
+      password_hash: hashPassword(randomBytes(16).toString("hex"), randomBytes(4)),
+      hashing_algorithm: HASHING_ALGORITHM,
       tags: u.tags.join(","),
     })),
     permissions: t.permissions.map((p) => ({
@@ -34,38 +27,7 @@ function definitions(t: TopologySpec) {
       write: p.write,
       read: p.read,
     })),
-    exchanges: t.exchanges.map((x) => ({
-      name: x.name,
-      vhost: x.vhost,
-      type: x.type,
-      durable: x.durable,
-      auto_delete: x.autoDelete,
-      internal: x.internal,
-      arguments: x.arguments,
-    })),
-    queues: t.queues.map((q) => ({
-      name: q.name,
-      vhost: q.vhost,
-      durable: q.durable,
-      auto_delete: q.autoDelete,
-      arguments: { ...q.arguments, "x-queue-type": q.type },
-    })),
-    bindings: t.bindings.map((b) => ({
-      source: b.source,
-      vhost: b.vhost,
-      destination: b.destination,
-      destination_type: b.destinationType,
-      routing_key: b.routingKey,
-      arguments: b.arguments,
-    })),
-    policies: t.policies.map((p) => ({
-      name: p.name,
-      vhost: p.vhost,
-      pattern: p.pattern,
-      "apply-to": p.applyTo,
-      priority: p.priority,
-      definition: p.definition,
-    })),
+    ...objectDefinitions(t),
   };
 }
 

@@ -9,6 +9,7 @@ import { expandAlerting } from "../../../../components/alerting/expand";
 import { type AlertingSpec, buildAlertingSpec } from "../../../../components/alerting/model";
 import type { ConfigIssue } from "../../../../components/core/issues";
 import type { Broker } from "../../../support/broker";
+import { objectDefinitions } from "../../../support/definitions";
 
 export type BrokerLike = Pick<Broker, "amqpUrl" | "mgmt" | "mgmtJson">;
 
@@ -104,42 +105,7 @@ export async function createAlertingVhost(
     );
     await broker.mgmtJson("/api/definitions", {
       method: "POST",
-      body: JSON.stringify({
-        exchanges: t.exchanges.map((x) => ({
-          name: x.name,
-          vhost: x.vhost,
-          type: x.type,
-          durable: x.durable,
-          auto_delete: x.autoDelete,
-          internal: x.internal,
-          arguments: x.alternateExchange
-            ? { ...x.arguments, "alternate-exchange": x.alternateExchange }
-            : x.arguments,
-        })),
-        queues: t.queues.map((q) => ({
-          name: q.name,
-          vhost: q.vhost,
-          durable: q.durable,
-          auto_delete: q.autoDelete,
-          arguments: { ...q.arguments, "x-queue-type": q.type },
-        })),
-        bindings: t.bindings.map((b) => ({
-          source: b.source,
-          vhost: b.vhost,
-          destination: b.destination,
-          destination_type: b.destinationType,
-          routing_key: b.routingKey,
-          arguments: b.arguments,
-        })),
-        policies: t.policies.map((p) => ({
-          name: p.name,
-          vhost: p.vhost,
-          pattern: p.pattern,
-          "apply-to": p.applyTo,
-          priority: p.priority,
-          definition: p.definition,
-        })),
-      }),
+      body: JSON.stringify(objectDefinitions(t)),
     });
   } catch (e) {
     await destroy();
