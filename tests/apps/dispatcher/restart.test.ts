@@ -30,13 +30,18 @@ describe("broker restart", () => {
   let vh: AlertingVhost;
   let sink: HttpSink;
   const logs = new LogCapture();
+  // While the broker is being stopped the target holds its answers, so the deliveries in flight
+  // are still unacked when the connection goes, however long the stop takes on a busy machine
+  // (without it, a slow stop let all 600 alerts through first and the cut was not mid-stream).
+  let held: Promise<void> | undefined;
+  let release = () => {};
 
   before(async () => {
     node = await startRestartableBroker({ startTimeoutMs: 120_000 });
     vh = await createAlertingVhost(node, { channel: "dingtalk", delays: ["1s"] });
     sink = await startHttpSink((req) =>
       signed(req)
-        ? { status: 200, body: '{"errcode":0,"errmsg":"ok"}', delayMs: 50 }
+        ? { status: 200, body: '{"errcode":0,"errmsg":"ok"}', delayMs: 50, after: held }
         : { status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' },
     );
   });
@@ -79,10 +84,13 @@ describe("broker restart", () => {
       await vh.publish(ids(0, 600).map((id) => alert({ id })));
       await until("deliveries to be under way", () => sink.requests.length >= 100);
 
+      held = new Promise<void>((r) => (release = r));
       const cut = performance.now();
       const stopping = node.stopNode();
       await until("the dispatcher to notice", () => !d.ready, 30_000, 5);
       const atCut = delivered().length;
+      held = undefined;
+      release();
       const readyz = await fetch(httpUrl(d, "/readyz"));
       assert.equal(readyz.status, 503);
       await stopping;
@@ -122,6 +130,7 @@ describe("broker restart", () => {
       assert.deepEqual(await vh.take(vh.parkedQueue), []);
       assert.ok(logs.messages("warn").includes("lost the broker connection"));
     } finally {
+      release();
       await d.stop();
     }
   });
