@@ -6,10 +6,11 @@
 #
 # Prints the absolute path of a bin directory (on stdout, nothing else) that holds the official
 # Pulumi parts, at the versions package.json pins:
-#   pulumi                    the CLI/engine             github.com/pulumi/pulumi/pkg/v3 v3.248.0
-#   pulumi-language-nodejs    the Node.js language host  pulumi/pulumi v3.248.0 sdk/nodejs/cmd/...
-#   pulumi-resource-rabbitmq  the rabbitmq provider      pulumi/pulumi-rabbitmq v3.3.8
-#   pulumi-resource-docker    the docker provider        pulumi/pulumi-docker v4.6.2
+#   pulumi                      the CLI/engine             github.com/pulumi/pulumi/pkg/v3 v3.248.0
+#   pulumi-language-nodejs      the Node.js language host  pulumi/pulumi v3.248.0 sdk/nodejs/cmd/...
+#   pulumi-resource-rabbitmq    the rabbitmq provider      pulumi/pulumi-rabbitmq v3.3.8
+#   pulumi-resource-docker      the docker provider        pulumi/pulumi-docker v4.6.2
+#   pulumi-resource-kubernetes  the kubernetes provider    pulumi/pulumi-kubernetes v4.32.0
 # The engine finds the plugins as "ambient" plugins on PATH, so nothing goes to ~/.pulumi/plugins.
 # Progress goes to stderr.
 #
@@ -21,6 +22,12 @@
 #   2. our cached build, <repo>/.toolchain/build/<name>, if its stamp (<name>.stamp next to it)
 #      still matches: the version, the go version, the sha256 of every source archive, the recipe
 #      (the text of its build function below) and the committed go.sum it starts from;
+#   2b. the build cache outside the repo, so that a fresh clone on this machine builds nothing:
+#      ${WARREN_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/warren-builds}/<name>/<key>/<name>,
+#      <key> the sha256 of the stamp text (the bytes of the .stamp file: its lines, each ending in
+#      a newline); hardlinked (or copied) into .toolchain/build, and the stamp written. Each build
+#      of step 3, and a step-2 build the cache lacks, is stored there (by a temporary name and a
+#      rename, so an entry is never a half file). Removing the folder only costs rebuilds;
 #   3. a build from the official source: the CLI from its Go module (wrapper module
 #      scripts/toolchain/pulumi, go.mod and go.sum only); the language host and the providers from
 #      the upstream source archives in ../shared/upstream (WARREN_UPSTREAM overrides), sha256
@@ -47,6 +54,8 @@ upstream="${WARREN_UPSTREAM:-$repo/../shared/upstream}"
 PULUMI_VERSION="v3.248.0"
 RABBITMQ_VERSION="3.3.8"
 DOCKER_VERSION="4.6.2"
+KUBERNETES_VERSION="4.32.0"
+buildcache="${WARREN_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/warren-builds}"
 
 # sha256 of each source archive, as ../shared/upstream/MANIFEST.md gives them.
 declare -A ARCHIVE_SHA256=(
@@ -55,6 +64,7 @@ declare -A ARCHIVE_SHA256=(
   [terraform-provider-rabbitmq-926b921.tar.gz]=3ffe1a361a2e5f2ff321fa1b2781df31d2d00edd007638f78efbf409919537c5
   [pulumi-docker-v4.6.2.tar.gz]=1a6d00fb876facd7e70375f01368d6eabc80cb670a8c173b4aa58bd796b1754f
   [terraform-provider-docker-54685a5.tar.gz]=93eb3d6704d56c8af40ec2b6e65e67fb5f7f44e6b272de953930b0b957aedffc
+  [pulumi-kubernetes-v4.32.0.tar.gz]=9425c29e8355c15f173d84410ff1ce7bb1ef2232828d30db4b896818b47bb17b
 )
 
 log() { printf 'toolchain: %s\n' "$*" >&2; }
@@ -130,6 +140,15 @@ fresh_src() {
   printf '%s\n' "$srcdir/$1"
 }
 
+# unpack NAME ARCHIVE...: NAME's emptied source folder with the verified archives unpacked in it.
+unpack() {
+  local src a
+  src="$(fresh_src "$1")"
+  shift
+  for a in "$@"; do tar -xzf "$(archive "$a")" -C "$src"; done
+  printf '%s\n' "$src"
+}
+
 # with_sum NAME MODDIR: start from the committed go.sum (when there is one); after the build,
 # keep_sum copies the resolved go.sum next to the build (commit it as scripts/toolchain/sums/NAME.go.sum).
 with_sum() { [[ ! -f "$sumsdir/$1.go.sum" ]] || cp "$sumsdir/$1.go.sum" "$2/go.sum"; }
@@ -146,6 +165,36 @@ apply_patches() {
   for p in "$2"/*.patch; do
     (cd "$1" && patch -p1 --quiet --forward <"$p") >&2 || die "patch $(basename "$p") does not apply"
   done
+}
+
+# place FROM TO: FROM at TO (a hardlink, or a copy on another file system) by a temporary name in
+# TO's folder and a rename, so TO is never a half file.
+place() {
+  local tmp
+  [[ ! "$1" -ef "$2" ]] || return 0 # hardlinked already (mv would refuse: the same file)
+  tmp="$(dirname "$2")/.$(basename "$2").tmp.$$"
+  if ! { ln -f "$1" "$tmp" 2>/dev/null || cp -f "$1" "$tmp"; } || ! mv -f "$tmp" "$2"; then
+    rm -f "$tmp"
+    return 1
+  fi
+}
+
+# cache_store ENTRY FILE: keep a build in the build cache (best effort: a failure is only logged).
+cache_store() {
+  if mkdir -p "$(dirname "$1")" 2>/dev/null && place "$2" "$1"; then
+    log "$(basename "$2"): stored in the build cache as $1"
+  else
+    log "note: could not store $2 in the build cache as $1"
+  fi
+}
+
+# generate_build NAME VERSION MODULE DIR OUT: in a provider's Go module DIR, `go generate` in
+# cmd/pulumi-resource-NAME makes the schema (and mapping) the binary embeds, then `go build` with the
+# version in the ldflags.
+generate_build() {
+  (cd "$4/cmd/pulumi-resource-$1" && VERSION="$2" GOFLAGS="$GOFLAGS -mod=mod" go generate ./...) >&2
+  (cd "$4" && go build -mod=mod -trimpath -ldflags "-s -w -X $3/pkg/version.Version=$2" \
+    -o "$5" "./cmd/pulumi-resource-$1") >&2
 }
 
 # --- recipes (each: build_NAME OUT; their text is part of the stamp) -------------------------------
@@ -179,18 +228,12 @@ build_pulumi_language_nodejs() {
 # Terraform provider's source becomes upstream/, the patches apply to it, `go generate` makes the
 # schema and mapping the binary embeds, then `go build` in provider/.
 build_bridged() {
-  local name="$1" version="$2" top="${3%.tar.gz}" tf="${4%.tar.gz}" module="$5" out="$6" src
-  src="$(fresh_src "pulumi-resource-$name")"
-  tar -xzf "$(archive "$3")" -C "$src"
-  tar -xzf "$(archive "$4")" -C "$src"
+  local name="$1" top="${3%.tar.gz}" tf="${4%.tar.gz}" src
+  src="$(unpack "pulumi-resource-$name" "$3" "$4")"
   mv "$src/$tf" "$src/$top/upstream"
   apply_patches "$src/$top/upstream" "$src/$top/patches"
   with_sum "pulumi-resource-$name" "$src/$top/provider"
-  (cd "$src/$top/provider/cmd/pulumi-resource-$name" &&
-    VERSION="$version" GOFLAGS="$GOFLAGS -mod=mod" go generate ./...) >&2
-  (cd "$src/$top/provider" && go build -mod=mod -trimpath \
-    -ldflags "-s -w -X $module/pkg/version.Version=$version" \
-    -o "$out" "./cmd/pulumi-resource-$name") >&2
+  generate_build "$name" "$2" "$5" "$src/$top/provider" "$6"
   keep_sum "pulumi-resource-$name" "$src/$top/provider"
 }
 
@@ -204,6 +247,26 @@ build_pulumi_resource_docker() {
     terraform-provider-docker-54685a5.tar.gz github.com/pulumi/pulumi-docker/provider/v4 "$1"
 }
 
+# The kubernetes provider is not bridged: provider/ is its Go module. Its go.mod is edited as
+# MANIFEST.md says: the local replace of the SDK dropped; pkg and sdk at v3.246.0, fluxcd's ssa at
+# v0.72.0 and the generator-only dotnet language host dropped, because the module proxy refuses
+# the versions upstream names.
+build_pulumi_resource_kubernetes() {
+  local mod
+  mod="$(unpack pulumi-resource-kubernetes pulumi-kubernetes-v4.32.0.tar.gz)/pulumi-kubernetes-v4.32.0"
+  mod+=/provider
+  (cd "$mod" && go mod edit \
+    -dropreplace=github.com/pulumi/pulumi-kubernetes/sdk/v4 \
+    -require="github.com/pulumi/pulumi-kubernetes/sdk/v4@v$KUBERNETES_VERSION" \
+    -require=github.com/pulumi/pulumi/pkg/v3@v3.246.0 -require=github.com/pulumi/pulumi/sdk/v3@v3.246.0 \
+    -replace=github.com/fluxcd/pkg/ssa=github.com/fluxcd/pkg/ssa@v0.72.0 \
+    -droprequire=github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3)
+  with_sum pulumi-resource-kubernetes "$mod"
+  generate_build kubernetes "$KUBERNETES_VERSION" github.com/pulumi/pulumi-kubernetes/provider/v4 \
+    "$mod" "$1"
+  keep_sum pulumi-resource-kubernetes "$mod"
+}
+
 # --- choosing each binary -------------------------------------------------------------------------
 
 # ensure NAME VERSION KIND(cli|language|resource) VERSIONFLAG(yes|no) ARCHIVES...
@@ -211,7 +274,7 @@ ensure() {
   local name="$1" version="$2" kind="$3" has_flag="$4"
   shift 4
   local build="$builddir/$name" stamp="$builddir/$name.stamp" recipe="build_${name//-/_}"
-  local ambient want have start secs tmp a
+  local ambient want have entry start secs tmp a
 
   # 1. Installed already, at the right version.
   if [[ "$has_flag" == yes ]] && ambient="$(find_on_path "$name")" &&
@@ -241,8 +304,18 @@ archive=$a ${ARCHIVE_SHA256[$a]}"; done
 go.sum=$(sha "$sumsdir/$name.go.sum")"
   [[ "$name" != pulumi ]] || want+="
 module=$(cat "$repo/scripts/toolchain/pulumi/go.mod" "$repo/scripts/toolchain/pulumi/go.sum" | sha)"
+  entry="$buildcache/$name/$(printf '%s\n' "$want" | sha)/$name"
   if [[ -f "$build" && -f "$stamp" ]] && have="$(cat "$stamp")" && [[ "$have" == "$want" ]]; then
+    [[ -f "$entry" ]] || cache_store "$entry" "$build"
     point_bin "$name" "../build/$name"
+    return 0
+  fi
+
+  # 2b. The build cache outside the repo, under the sha256 of the stamp text.
+  if [[ -f "$entry" ]] && place "$entry" "$build"; then
+    printf '%s\n' "$want" >"$stamp"
+    point_bin "$name" "../build/$name"
+    log "$name ${version}: using the build cache $entry"
     return 0
   fi
 
@@ -265,6 +338,7 @@ module=$(cat "$repo/scripts/toolchain/pulumi/go.mod" "$repo/scripts/toolchain/pu
   point_bin "$name" "../build/$name"
   secs=$((SECONDS - start))
   log "built $name $version in $(fmt_duration "$secs") (${secs}s)"
+  cache_store "$entry" "$build"
 }
 
 ensure pulumi "$PULUMI_VERSION" cli yes
@@ -274,6 +348,8 @@ ensure pulumi-resource-rabbitmq "$RABBITMQ_VERSION" resource yes \
 # pulumi-resource-docker has no version flag: an installed one is found in the plugin cache only.
 ensure pulumi-resource-docker "$DOCKER_VERSION" resource no \
   pulumi-docker-v4.6.2.tar.gz terraform-provider-docker-54685a5.tar.gz
+# Nor has pulumi-resource-kubernetes.
+ensure pulumi-resource-kubernetes "$KUBERNETES_VERSION" resource no pulumi-kubernetes-v4.32.0.tar.gz
 
 command -v node >/dev/null 2>&1 || log "warning: node is not on PATH; Pulumi programs need it"
 log "ready: export PATH=\"$bindir:\$PATH\" PULUMI_SKIP_UPDATE_CHECK=true"
