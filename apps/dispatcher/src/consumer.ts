@@ -192,7 +192,35 @@ export class Consumer {
     }
   }
 
+  /**
+   * Connects, opens the channels and subscribes, all within the connect timeout: a node that
+   * accepts the TCP connection but never answers (booting, stopping, or a Service that sent us
+   * to a pod on its way out) costs one attempt, never the channel's delivery for good. Seen on
+   * Kubernetes: a dispatcher stuck in "connecting" for good after every node restarted at once.
+   */
   private async openSession(): Promise<Session> {
+    const { config } = this.deps;
+    const opening: { conn?: amqp.ChannelModel; late: boolean } = { late: false };
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        opening.late = true;
+        reject(new Error(`no AMQP session within ${config.connectTimeoutMs} ms`));
+      }, config.connectTimeoutMs);
+    });
+    const attempt = this.establish(opening);
+    try {
+      return await Promise.race([attempt, deadline]);
+    } catch (e) {
+      attempt.catch(() => undefined); // its own failure, once the socket is gone, is expected
+      if (opening.late) destroyConnection(opening.conn);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async establish(opening: { conn?: amqp.ChannelModel; late: boolean }): Promise<Session> {
     const { config, log } = this.deps;
     // Every attempt goes to the next node: a node that is down, paused or cut off costs one
     // attempt, not the channel's delivery.
@@ -203,6 +231,11 @@ export class Consumer {
       timeout: config.connectTimeoutMs,
       clientProperties: { connection_name: this.connectionName },
     });
+    opening.conn = conn;
+    if (opening.late) {
+      destroyConnection(conn);
+      throw new Error("connected after the deadline");
+    }
     let onClosed!: () => void;
     const closed = new Promise<void>((resolve) => (onClosed = resolve));
     const session: Session = { conn, workers: [], closed, closing: false };
@@ -512,4 +545,11 @@ function republishOptions(
     appId: p.appId,
     priority: p.priority,
   };
+}
+
+/** Drops a connection's socket at once (no close handshake: the broker is not answering). */
+function destroyConnection(conn: amqp.ChannelModel | undefined): void {
+  const stream = (conn as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)
+    ?.connection?.stream;
+  stream?.destroy();
 }

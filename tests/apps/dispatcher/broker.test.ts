@@ -2,6 +2,7 @@
 // retry delays of 200ms and 400ms, quorum queues, TTL and dead-letter policies), consuming as the
 // channel's least-privilege user, with a local HTTP gateway as the target.
 import assert from "node:assert/strict";
+import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { GetMessage } from "amqplib";
 import { Dispatcher } from "../../../apps/dispatcher/src/dispatcher";
@@ -337,6 +338,61 @@ describe("dispatcher on a real broker", () => {
       },
       { WARREN_AMQP_URL: `${dead},${vh.consumerUrl}` },
     );
+  });
+
+  it("gives up on a session the broker stops answering after the handshake, within the connect timeout", async () => {
+    answer = () => ({ status: 200 });
+    // The broker behind a relay that, on its first connection, lets the AMQP handshake through
+    // and then swallows the broker's answers once the client opens a channel (a broker booting
+    // or on its way out behind a Service, as seen on Kubernetes): amqplib's own timeout ends with
+    // the handshake, so only the dispatcher's deadline on the whole session gets it out.
+    const broker = new URL(vh.consumerUrl);
+    let stalled: net.Socket | undefined;
+    let stalledClosed = false;
+    let connections = 0;
+    const relay = net.createServer((client) => {
+      const first = connections++ === 0;
+      const upstream = net.connect({ host: broker.hostname, port: Number(broker.port) });
+      client.on("error", () => upstream.destroy());
+      upstream.on("error", () => client.destroy());
+      client.on("close", () => {
+        upstream.destroy();
+        if (first) stalledClosed = true;
+      });
+      let answering = true;
+      upstream.on("data", (b: Buffer) => answering && client.write(b));
+      // Client frames after the 8-byte protocol header: type, channel (2), size (4), payload, end.
+      let seen = Buffer.alloc(0);
+      client.on("data", (b: Buffer) => {
+        upstream.write(b);
+        if (!first || !answering) return;
+        seen = Buffer.concat([seen, b]);
+        for (let at = 8; at + 7 <= seen.length; at += 8 + seen.readUInt32BE(at + 3)) {
+          if (seen.readUInt16BE(at + 1) !== 0) {
+            answering = false; // the first frame on a channel: from here on, silence
+            stalled = client;
+            break;
+          }
+        }
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const port = (relay.address() as net.AddressInfo).port;
+    const relayed = vh.consumerUrl.replace(/@[^/]+\//, `@127.0.0.1:${port}/`);
+    try {
+      await withDispatcher(
+        async () => {
+          await vh.publish([alert({ id: "stalled-1" })]);
+          await until("stalled-1 delivered", () => requestsFor("stalled-1").length === 1, 20_000);
+          assert.ok(stalled, "the first session stalled after the handshake");
+          assert.ok(logs.lines.some((l) => l.includes("no AMQP session within 2000 ms")));
+          await until("the stalled connection dropped", () => stalledClosed, 5000);
+        },
+        { WARREN_AMQP_URL: relayed, WARREN_CONNECT_TIMEOUT: "2s" },
+      );
+    } finally {
+      relay.close();
+    }
   });
 
   it("reports health at once and readiness only while consuming", async () => {
