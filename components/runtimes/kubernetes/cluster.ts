@@ -160,10 +160,14 @@ function nodeFiles(
   creds: ClusterCredentials,
   inNs: pulumi.CustomResourceOptions,
 ): { config: corev1.ConfigMap; secrets: corev1.Secret } {
+  // Named by Pulumi (`<n.config>-<suffix>`), not fixed: the provider replaces a ConfigMap whose
+  // data changes, and a fixed name forces delete-before-replace, which replaces the StatefulSet
+  // that mounts it too: every node at once. With a new name the StatefulSet gets an update and
+  // rolls one pod at a time (seen on a real cluster with a rendered-config change).
   const config = new corev1.ConfigMap(
-    `${n.name}-config`,
+    n.config,
     {
-      metadata: meta(n, n.config),
+      metadata: { namespace: n.namespace, labels: n.labels },
       data: Object.fromEntries(files.map((f) => [f.path.slice(CONFIG_DIR.length + 1), f.content])),
     },
     inNs,

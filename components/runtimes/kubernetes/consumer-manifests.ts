@@ -33,6 +33,8 @@ export function deployment(
           runAsNonRoot: true,
           runAsUser: DISPATCHER_UID,
           runAsGroup: DISPATCHER_UID,
+          // The secret files are root's: group-readable by fsGroup, the dispatcher's group.
+          fsGroup: DISPATCHER_UID,
           seccompProfile: { type: "RuntimeDefault" },
         },
         containers: [
@@ -56,7 +58,7 @@ export function deployment(
           },
         ],
         volumes: [
-          { name: "secrets", secret: { secretName: refs.secret, defaultMode: 0o400 } },
+          { name: "secrets", secret: { secretName: refs.secret, defaultMode: 0o440 } },
           { name: "tmp", emptyDir: { sizeLimit: "16Mi" } },
         ],
       },

@@ -152,6 +152,10 @@ function nodeContainer(spec: ClusterSpec): k8s.types.input.core.v1.Container {
   return {
     name: "rabbitmq",
     image: spec.image,
+    // rabbitmq-server itself, not the image's entrypoint: an entrypoint that finds neither
+    // RABBITMQ_LOGS nor RABBITMQ_LOG_BASE in the environment sends every log to the console only,
+    // and the logs volume at LOG_BASE (rabbitmq-env.conf) would stay empty (seen on a real kubelet).
+    command: ["rabbitmq-server"],
     ports: [
       port("amqp", DEFAULT_PORTS.amqp),
       port("management", DEFAULT_PORTS.management),

@@ -33,6 +33,7 @@ describe("cluster manifests", () => {
   const sts = statefulSet(spec, names, refs);
   const pod = (sts.template as { spec: unknown }).spec as {
     containers: {
+      command?: string[];
       ports: { name: string; containerPort: number }[];
       volumeMounts: { name: string; mountPath: string }[];
     }[];
@@ -76,6 +77,8 @@ describe("cluster manifests", () => {
     );
     assert.equal(pod.securityContext.runAsUser, 999);
     assert.equal(pod.securityContext.runAsNonRoot, true);
+    // rabbitmq-server directly: the image's entrypoint would send the logs to the console only.
+    assert.deepEqual(node.command, ["rabbitmq-server"]);
   });
 
   it("names the nodes as their rendered NODENAME makes them", () => {
@@ -157,6 +160,7 @@ describe("consumer manifests", () => {
   it("mounts the secrets as files and never puts a secret in the environment", () => {
     const d = deployment(plan({}), "warren/dispatcher:0.1.0", labels, secretRefs);
     const pod = (d.template as { spec: unknown }).spec as {
+      securityContext: { runAsUser: number; fsGroup: number };
       containers: { env: { name: string; value: string }[] }[];
       volumes: { name: string; secret?: { secretName: string; defaultMode: number } }[];
     };
@@ -165,8 +169,10 @@ describe("consumer manifests", () => {
     assert.ok(!env.some((e) => e.value.includes("s3cret")));
     assert.deepEqual(pod.volumes[0], {
       name: "secrets",
-      secret: { secretName: "dispatcher-sms", defaultMode: 0o400 },
+      secret: { secretName: "dispatcher-sms", defaultMode: 0o440 },
     });
+    // Secret files are root's: the dispatcher reads them through its group (seen on a real kubelet).
+    assert.equal(pod.securityContext.fsGroup, pod.securityContext.runAsUser);
     assert.deepEqual(d.selector, {
       matchLabels: { "app.kubernetes.io/instance": "dispatcher-sms" },
     });
