@@ -41,6 +41,12 @@ export const DEFAULT_PORTS: NodePorts = {
 };
 
 /** Erlang's port mapper, where nodes look each other's distribution port up (fixed by Erlang). */
+/**
+ * A node whose AMQP listener stays closed this long while a majority of the nodes answers is
+ * stuck in its boot and is restarted (the Docker watchdog, the Kubernetes liveness check).
+ */
+export const STUCK_AFTER_S = 120;
+
 export const EPMD_PORT = 4369;
 
 /** Where the image looks for its configuration (RABBITMQ_CONFIG_FILE etc. default there). */

@@ -1,13 +1,11 @@
 // What a Docker node runs at start: the start script (secrets into place, then RabbitMQ as the
 // rabbitmq user) and the watchdog it leaves behind. Pure: scripts as text, tested directly.
-import { CONFIG_DIR, DEFAULT_PORTS, RABBITMQ_HOME } from "../../cluster/render";
+import { CONFIG_DIR, DEFAULT_PORTS, RABBITMQ_HOME, STUCK_AFTER_S } from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
 
 /** Where uploaded secrets and scripts wait before the start script installs them. */
 export const STAGING = "/run/warren";
 
-/** A node whose AMQP listener stays closed this long while it reaches a majority is restarted. */
-export const STUCK_AFTER_S = 120;
 const WATCHDOG_EVERY_S = 10;
 
 /**

@@ -8,6 +8,7 @@ import {
   DEFAULT_PORTS,
   EPMD_PORT,
   RABBITMQ_HOME,
+  STUCK_AFTER_S,
   type KubernetesRuntime,
 } from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
@@ -120,7 +121,7 @@ function podSpec(
     },
     // The cookie must be owned by rabbitmq and mode 0600; a Secret volume is neither.
     initContainers: [cookieInstaller(spec)],
-    containers: [nodeContainer(spec)],
+    containers: [nodeContainer(spec, n)],
     volumes: podVolumes(refs),
     topologySpreadConstraints: ["kubernetes.io/hostname", "topology.kubernetes.io/zone"].map(
       (topologyKey) => ({
@@ -146,7 +147,30 @@ function podSpec(
   };
 }
 
-function nodeContainer(spec: ClusterSpec): k8s.types.input.core.v1.Container {
+/**
+ * The liveness check of a node (see nodeContainer). Its peers are the headless service's
+ * addresses (not-ready ones included), so scaling does not change the pod template. The time the
+ * port was first seen closed is kept per container start (PID 1's start time) in /tmp.
+ */
+export function livenessScript(n: ClusterNames): string {
+  const amqp = DEFAULT_PORTS.amqp;
+  const dist = DEFAULT_PORTS.distribution;
+  return [
+    'reachable() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }',
+    `if reachable 127.0.0.1 ${amqp}; then rm -f /tmp/warren-amqp-closed; exec rabbitmq-diagnostics -q status; fi`,
+    'boot="$(cut -d" " -f22 /proc/1/stat)"; now="$(date +%s)"',
+    "read -r b since 2>/dev/null </tmp/warren-amqp-closed || true",
+    '[ "$b" = "$boot" ] || { since="$now"; echo "$boot $since" >/tmp/warren-amqp-closed; }',
+    `[ $((now - since)) -ge ${STUCK_AFTER_S} ] || exit 0`,
+    `peers="$(getent ahostsv4 ${n.nodes}.${n.namespace}.svc.cluster.local | awk '{print $1}' | sort -u)"`,
+    "total=0; up=0",
+    `for p in $peers; do total=$((total + 1)); reachable "$p" ${dist} && up=$((up + 1)); done`,
+    '[ "$total" -gt 0 ] && [ $((up * 2)) -gt "$total" ] || exit 0',
+    `echo "AMQP closed for $((now - since)) s with $up of $total nodes up: stuck in boot" >&2; exit 1`,
+  ].join("\n");
+}
+
+function nodeContainer(spec: ClusterSpec, n: ClusterNames): k8s.types.input.core.v1.Container {
   const port = (name: string, containerPort: number) => ({ name, containerPort });
   const diagnostics = (...a: string[]) => ["rabbitmq-diagnostics", ...a];
   return {
@@ -171,12 +195,17 @@ function nodeContainer(spec: ClusterSpec): k8s.types.input.core.v1.Container {
       periodSeconds: 10,
       timeoutSeconds: 10,
     },
+    // Alive while the AMQP port answers and `status` does; with the port closed, alive unless
+    // a majority of the nodes answers on the distribution port and it has stayed closed for
+    // STUCK_AFTER_S: then this node is stuck in its boot, not waiting for peers, and a restart
+    // is what frees it (RabbitMQ 3.10 on Erlang 25 can hang for good after peer discovery; seen
+    // in a rolling restart on the real cluster). The Docker runtime's watchdog applies the same rule.
     livenessProbe: {
-      exec: { command: diagnostics("-q", "status") },
+      exec: { command: ["bash", "-c", livenessScript(n)] },
       initialDelaySeconds: 60,
-      periodSeconds: 60,
-      timeoutSeconds: 15,
-      failureThreshold: 3,
+      periodSeconds: 30,
+      timeoutSeconds: 20,
+      failureThreshold: 2,
     },
     // Hand over before stopping: wait until quorum queues keep a majority without this node,
     // then drain it (close client connections, move leaders).

@@ -90,7 +90,10 @@ describe("KubernetesCluster", async () => {
       "-q",
       "check_port_connectivity",
     ]);
-    assert.deepEqual(rabbit.livenessProbe.exec.command, ["rabbitmq-diagnostics", "-q", "status"]);
+    // Liveness: `status` while AMQP answers; otherwise the stuck-in-boot rule (livenessScript).
+    const [shell, flag, script] = rabbit.livenessProbe.exec.command;
+    assert.deepEqual([shell, flag], ["bash", "-c"]);
+    assert.match(script, /exec rabbitmq-diagnostics -q status/);
     assert.match(
       rabbit.lifecycle.preStop.exec.command[2],
       /^rabbitmq-upgrade await_online_quorum_plus_one -t \d+ && rabbitmq-upgrade drain$/,

@@ -2,6 +2,7 @@
 // consumer-manifests.ts), called directly, without Pulumi: what the StatefulSet, services,
 // NetworkPolicy and consumer Deployments say for a given spec.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { consumersSchema } from "../../../../components/alerting/consumers-schema";
 import { planConsumers } from "../../../../components/alerting/consumer-plan";
@@ -12,6 +13,7 @@ import {
   clientService,
   clusterNames,
   kubernetesRuntime,
+  livenessScript,
   networkPolicy,
   nodesService,
   statefulSet,
@@ -79,6 +81,18 @@ describe("cluster manifests", () => {
     assert.equal(pod.securityContext.runAsNonRoot, true);
     // rabbitmq-server directly: the image's entrypoint would send the logs to the console only.
     assert.deepEqual(node.command, ["rabbitmq-server"]);
+  });
+
+  it("counts a node stuck in its boot as dead: AMQP closed 120 s with a majority of nodes up", () => {
+    const script = livenessScript(names);
+    execFileSync("bash", ["-n", "-c", script]); // valid bash
+    assert.match(script, /-ge 120 \]/);
+    // Peers from the headless service, so scaling out does not change the pod template.
+    assert.match(script, /getent ahostsv4 warren-nodes\.alerting-ns\.svc\.cluster\.local/);
+    assert.match(script, /reachable "\$p" 25672/);
+    const probe = (pod.containers[0] as { livenessProbe?: { exec: { command: string[] } } })
+      .livenessProbe;
+    assert.deepEqual(probe?.exec.command, ["bash", "-c", script]);
   });
 
   it("names the nodes as their rendered NODENAME makes them", () => {
