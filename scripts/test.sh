@@ -10,8 +10,17 @@ start=$SECONDS
 toolchain_bin="$(bash scripts/setup.sh)"
 export PATH="$toolchain_bin:$repo/node_modules/@pulumi/pulumi:$PATH" PULUMI_SKIP_UPDATE_CHECK=true
 
+# The staging test starts the local Kubernetes (scripts/kube.sh) and stops it at its end; should the
+# run die first, a cluster this run started is stopped here (one that was up before is left alone).
+kube_was_up=
+bash scripts/kube.sh status >/dev/null 2>&1 && kube_was_up=1
+
 broker_pid=
 cleanup() {
+  if [ -z "$kube_was_up" ] && bash scripts/kube.sh status >/dev/null 2>&1; then
+    echo "test: stopping the local Kubernetes this run left up" >&2
+    bash scripts/kube.sh down || true
+  fi
   if [ -n "$broker_pid" ] && kill -0 "$broker_pid" 2>/dev/null; then
     kill -TERM "$broker_pid" # its handler stops the node and removes its files
     wait "$broker_pid" 2>/dev/null || true

@@ -9,20 +9,12 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { AlertProducer } from "../../apps/producer/src/producer";
-import {
-  CHANNELS,
-  DevStack,
-  SEVERITIES,
-  cleanupDocker,
-  docker,
-  prepareDocker,
-} from "../support/devstack";
+import { CHANNELS, DevStack, cleanupDocker, docker, prepareDocker } from "../support/devstack";
+import { deliverEveryRoute } from "../support/delivery";
 import { FAULT_CASES } from "../support/fault-cases";
 import { type CaseResult, formatTable, problems, runCase } from "../support/fault-matrix";
 import type { TestProject } from "../support/engine";
 import { PROJECT_DIR } from "../support/program";
-import { sleep, until } from "../support/wait";
 
 const NETWORK = `warren-e2e-${process.pid}`;
 
@@ -99,55 +91,8 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
   });
 
   it("delivers every severity x channel to the sinks exactly as warren routes says", async () => {
-    const routes = dev.routesOf();
-    const alerts = SEVERITIES.flatMap((s) =>
-      ["all", ...CHANNELS].map((c) => ({
-        id: `m-${s}-${c}`,
-        key: `${s}.${c}`,
-        channel: c,
-        severity: s,
-      })),
-    );
-    const producer = new AlertProducer({ urls: dev.amqpUrls() });
-    try {
-      for (const a of alerts)
-        await producer.publish(
-          {
-            id: a.id,
-            severity: a.severity,
-            title: `e2e ${a.id}`,
-            source: "e2e",
-            labels: { test: "e2e" },
-          },
-          { channel: a.channel === "all" ? undefined : a.channel },
-        );
-    } finally {
-      await producer.close();
-    }
-    const want: Record<string, string[]> = Object.fromEntries(CHANNELS.map((c) => [c, []]));
-    for (const a of alerts) for (const c of routes(a.key)) want[c].push(a.id);
-    const has = (got: Record<string, { id: string }[]>) =>
-      Object.entries(want).every(([c, ids]) =>
-        ids.every((id) => (got[c] ?? []).some((d) => d.id === id)),
-      );
-    await until(
-      "every alert to be delivered",
-      async () => has(await dev.sink.deliveries()),
-      120_000,
-      500,
-      { tolerateErrors: true },
-    );
-    await sleep(2000); // anything extra would have arrived by now
-    const got = await dev.sink.deliveries();
-    for (const c of CHANNELS)
-      assert.deepEqual(
-        (got[c] ?? [])
-          .map((d) => d.id)
-          .filter((id) => id.startsWith("m-"))
-          .sort(),
-        [...want[c]].sort(),
-        c,
-      );
+    const { want, got } = await deliverEveryRoute(dev, "m");
+    for (const c of CHANNELS) assert.deepEqual(got[c], want[c], c);
   });
 
   FAULT_CASES.forEach((c, i) => {

@@ -75,7 +75,7 @@ export class SinkClient {
   }
 }
 
-interface QueueInfo {
+export interface QueueInfo {
   name: string;
   type: string;
   leader?: string;
@@ -83,6 +83,44 @@ interface QueueInfo {
   online?: string[];
   messages?: number;
   consumers?: number;
+}
+
+/** The channels an alert with a routing key reaches under this config, as `warren routes` says. */
+export function channelRoutes(config: Record<string, unknown>): (key: string) => string[] {
+  const table = new RoutingTable(loadWarrenSpec(config).topology);
+  const cache = new Map<string, string[]>();
+  return (key) => {
+    let r = cache.get(key);
+    if (!r) {
+      r = table
+        .route({ vhost: VHOST, exchange: "alerts", routingKey: key })
+        .filter(
+          (q) => q.startsWith("alerts.") && (CHANNELS as readonly string[]).includes(q.slice(7)),
+        )
+        .map((q) => q.slice(7));
+      cache.set(key, r);
+    }
+    return r;
+  };
+}
+
+/** A management API GET (any runtime's way of reaching it). */
+export type ManagementGet = <T>(apiPath: string) => Promise<T>;
+
+/** The alerting vhost's queues with their leaders, members and consumers. */
+export function alertingQueues(get: ManagementGet): Promise<QueueInfo[]> {
+  return get<QueueInfo[]>(
+    `/api/queues/${VHOST}?columns=name,type,leader,members,online,messages,consumers`,
+  );
+}
+
+/** Erlang node names of the running cluster members, sorted. */
+export async function runningNodes(get: ManagementGet): Promise<string[]> {
+  const nodes = await get<{ name: string; running: boolean }[]>("/api/nodes?columns=name,running");
+  return nodes
+    .filter((n) => n.running)
+    .map((n) => n.name)
+    .sort();
 }
 
 export class DevStack {
@@ -160,21 +198,7 @@ export class DevStack {
 
   /** The channels an alert with this routing key reaches, as `warren routes` says. */
   routesOf(): (key: string) => string[] {
-    const table = new RoutingTable(loadWarrenSpec(this.config).topology);
-    const cache = new Map<string, string[]>();
-    return (key) => {
-      let r = cache.get(key);
-      if (!r) {
-        r = table
-          .route({ vhost: VHOST, exchange: "alerts", routingKey: key })
-          .filter(
-            (q) => q.startsWith("alerts.") && (CHANNELS as readonly string[]).includes(q.slice(7)),
-          )
-          .map((q) => q.slice(7));
-        cache.set(key, r);
-      }
-      return r;
-    };
+    return channelRoutes(this.config);
   }
 
   /** A management API call through the first node that answers (any node serves the whole cluster). */
@@ -204,20 +228,12 @@ export class DevStack {
   }
 
   queues(): Promise<QueueInfo[]> {
-    return this.mgmt<QueueInfo[]>(
-      `/api/queues/${VHOST}?columns=name,type,leader,members,online,messages,consumers`,
-    );
+    return alertingQueues((p) => this.mgmt(p));
   }
 
   /** Erlang node names of the running cluster members. */
-  async runningNodes(): Promise<string[]> {
-    const nodes = await this.mgmt<{ name: string; running: boolean }[]>(
-      "/api/nodes?columns=name,running",
-    );
-    return nodes
-      .filter((n) => n.running)
-      .map((n) => n.name)
-      .sort();
+  runningNodes(): Promise<string[]> {
+    return runningNodes((p) => this.mgmt(p));
   }
 
   /** The container of an Erlang node name (`rabbit@<container>`). */

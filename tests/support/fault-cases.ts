@@ -6,23 +6,23 @@ import { loadWarrenSpec } from "../../components/config/spec";
 import { type DevStack, docker, sh } from "./devstack";
 import { sleep, until } from "./wait";
 
-export interface FaultContext {
-  readonly stack: DevStack;
+export interface FaultContext<S = DevStack> {
+  readonly stack: S;
   /** The node container the case aims at (see FaultCase.aim), if any. */
   readonly target?: string;
   readonly stream: { readonly count: number; readonly confirmTimes: readonly number[] };
-  note(line: string): void;
+  readonly note: (line: string) => void;
 }
 
-export interface FaultCase {
+export interface FaultCase<S = DevStack> {
   readonly name: string;
   /**
    * The node the fault hits, chosen before the stream starts: the producer then starts on it
    * too, so the fault also cuts the producer off with alerts in flight.
    */
-  aim?(stack: DevStack): Promise<string>;
+  aim?(stack: S): Promise<string>;
   /** Runs the fault (and its repair) while the stream flows; starts after a quarter is published. */
-  fault(ctx: FaultContext): Promise<void>;
+  fault(ctx: FaultContext<S>): Promise<void>;
 }
 
 /** The dev stack's validated warren:cluster. */

@@ -8,9 +8,20 @@
 // "forgotten"). Used by tests/e2e/dev-stack.test.ts (one round) and bench/soak.ts (N rounds);
 // the cases themselves are in fault-cases.ts.
 import { AlertProducer } from "../../apps/producer/src/producer";
-import { CHANNELS, type DevStack, SEVERITIES } from "./devstack";
+import { CHANNELS, SEVERITIES, type SinkClient } from "./devstack";
 import type { FaultCase } from "./fault-cases";
 import { sleep, until } from "./wait";
+
+/** What a case needs of a stack, on any runtime (DevStack on Docker, KubeStack on Kubernetes). */
+export interface FaultStack {
+  readonly sink: SinkClient;
+  /** The nodes; a case that aims at node i has the producer start on amqpUrls()[i]. */
+  readonly nodes: readonly string[];
+  amqpUrls(): string[];
+  routesOf(): (key: string) => string[];
+  healthy(): Promise<void>;
+  unhealthy(): Promise<string | undefined>;
+}
 
 export interface CaseResult {
   readonly round: number;
@@ -143,9 +154,9 @@ function percentile(sorted: number[], p: number): number {
  * finished, every confirmed alert awaited at every channel it routes to, then the health checks.
  * Resolves with the counts; throws only when the harness itself cannot go on.
  */
-export async function runCase(
-  stack: DevStack,
-  c: FaultCase,
+export async function runCase<S extends FaultStack>(
+  stack: S,
+  c: FaultCase<S>,
   round: number,
   index: number,
   opts: StreamOptions = {},
@@ -274,7 +285,9 @@ export function problems(r: CaseResult): string[] {
     out.push(`${r.lost} confirmed alerts never delivered: ${JSON.stringify(r.lostIds)}`);
   if (r.confirmed !== r.published)
     out.push(`${r.published - r.confirmed} of ${r.published} alerts never confirmed`);
-  out.push(...r.notes.filter((n) => !/^(target |confirms during|partitioned for)/.test(n)));
+  out.push(
+    ...r.notes.filter((n) => !/^(target |confirms during|partitioned for|rolled in)/.test(n)),
+  );
   return out;
 }
 
