@@ -315,14 +315,16 @@ export class DevStack {
   }
 }
 
-/** A Docker daemon and the stack's images (scripts/docker.sh, scripts/images/build.sh). */
-export function prepareDocker(): void {
+/** A Docker daemon and the stack's images (scripts/docker.sh, scripts/images/build.sh); their tags. */
+export function prepareDocker(): string[] {
   sh("bash", [path.join(PROJECT_DIR, "scripts", "docker.sh"), "ensure"], 600_000);
-  sh(
+  return sh(
     "bash",
     [path.join(PROJECT_DIR, "scripts", "images", "build.sh"), "rabbitmq", "dispatcher", "sink"],
     1_200_000,
-  );
+  )
+    .split("\n")
+    .filter(Boolean);
 }
 
 /** Removes this network's containers, volumes and the network itself, whatever is left. */

@@ -3,7 +3,7 @@
 // says which and why; a test checks nothing else differs), up through the real engine with the
 // official kubernetes provider, and the handles a fault test needs: pods, Deployments, the sink's
 // record, the management API (the client Service, which the host reaches through kube-proxy), the
-// supervised port-forward `pulumi` uses, and the cluster's health.
+// forward of it on loopback that `pulumi` uses, and the cluster's health.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -19,6 +19,7 @@ import {
   alertingQueues,
   channelRoutes,
   freeRange,
+  prepareDocker,
   runningNodes,
 } from "./devstack";
 import { type TestProject, testProject } from "./engine";
@@ -51,22 +52,13 @@ export const kubectlIn = (input: string, ...args: string[]) => run("kubectl", ar
  * sets KUBECONFIG for this process and the engine it starts.
  */
 export function prepareKubernetes(): void {
-  sh("bash", [path.join(PROJECT_DIR, "scripts", "docker.sh"), "ensure"], 600_000);
-  const images = run(
-    "bash",
-    [path.join(PROJECT_DIR, "scripts", "images", "build.sh"), "rabbitmq", "dispatcher", "sink"],
-    1_800_000,
-  ).split("\n");
+  const images = prepareDocker();
   const env = run("bash", [KUBE_SH, "up"], 3_600_000);
   const m = /^export KUBECONFIG=(.+)$/m.exec(env);
   if (!m) throw new Error(`scripts/kube.sh up printed no KUBECONFIG: ${env}`);
   process.env.KUBECONFIG = m[1];
-  run("bash", [KUBE_SH, "images", ...images.filter(Boolean)], 600_000);
+  run("bash", [KUBE_SH, "images", ...images], 600_000);
   run("bash", [KUBE_SH, "recycle-volumes"], 120_000);
-}
-
-function sh(cmd: string, args: string[], timeoutMs: number): void {
-  run(cmd, args, timeoutMs);
 }
 
 /** Packets the fence dropped since `scripts/kube.sh up`. */
@@ -408,11 +400,11 @@ export class KubeStack {
     const running = await this.runningNodes();
     const want = this.nodes.map((p) => this.nodeName(p)).sort();
     if (running.join() !== want.join()) return `running nodes ${JSON.stringify(running)}`;
-    const members = this.replicas;
+    const minMembers = Math.min(3, this.replicas);
     for (const q of await this.queues()) {
       if (q.type !== "quorum") continue;
-      const size = Math.min(members, q.members?.length ?? 0);
-      if ((q.online ?? []).length !== (q.members ?? []).length || size < Math.min(3, members))
+      const members = q.members ?? [];
+      if ((q.online ?? []).length !== members.length || members.length < minMembers)
         return `queue ${q.name}: members ${JSON.stringify(q.members)} online ${JSON.stringify(q.online)}`;
       if (CHANNELS.some((c) => q.name === `alerts.${c}`) && !q.consumers)
         return `queue ${q.name} has no consumer`;
