@@ -121,7 +121,6 @@ wait_for() {
 # ---------------------------------------------------------------------------------------------
 # the fence and the network
 
-uplink() { ip route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}' | sort -u; }
 
 fence_up() {
   iptables -N "$FENCE" 2>/dev/null || iptables -F "$FENCE"
