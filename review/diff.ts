@@ -265,7 +265,7 @@ export function diffSpecs(before: WarrenSpec | undefined, after: WarrenSpec): Sp
   // Retention is an option of the deployed resource, i.e. what plan.ts decided for the base.
   const basePlan = before ? planTopology(bt, { environment: before.environment }) : undefined;
   const queueRetained = (vhost: string, name: string) =>
-    basePlan?.queues.find((q) => q.vhost === vhost && q.name === name)?.retainOnDelete === true;
+    basePlan?.vhosts[vhost]?.retain === true && name in basePlan.vhosts[vhost].queues;
   const out: ObjectChange[] = [];
   // Keys left undefined (a user's vhost, an exchange's attributes) are left out altogether.
   const push = (c: ObjectChange) =>

@@ -2,7 +2,6 @@
 // broker), the topology on it, the dispatchers and, on a Docker dev stack, the sink. index.ts
 // only wires this to the stack's exports.
 import * as pulumi from "@pulumi/pulumi";
-import * as rabbitmq from "@pulumi/rabbitmq";
 import { planConsumers } from "../alerting/consumer-plan";
 import type { ProgramConfig } from "../config/pulumi-config";
 import type { WarrenSpec } from "../config/spec";
@@ -40,22 +39,12 @@ export async function buildPlatform(config: ProgramConfig, stack: string): Promi
   const admin = runtime ? clusterAdmin(runtime) : brokerAdmin(config);
   const dependsOn = runtime ? [runtime.cluster] : [];
 
-  // The topology waits for the cluster: its provider's endpoint resolves once the nodes are up.
-  const provider = new rabbitmq.Provider(
-    "broker",
-    {
-      endpoint: admin.url,
-      username: admin.username,
-      password: admin.password,
-      insecure: admin.insecure,
-    },
-    { dependsOn },
-  );
+  // The topology waits for the cluster: the management URL resolves once the nodes are up.
   const management = { url: admin.url, username: admin.username, password: admin.password };
   const topology = new Topology(
     "warren",
     { topology: spec.topology, environment: spec.environment, passwords, management },
-    { providers: { rabbitmq: provider }, dependsOn },
+    { dependsOn },
   );
 
   const consumers =

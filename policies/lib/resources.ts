@@ -244,12 +244,73 @@ export function propsOf<K extends TypeWithProps>(
   return types.some((t) => t === r.type) ? (r.props as unknown as PropsByType[K]) : undefined;
 }
 
-/** The resources of type `type`, their properties in its shape. */
+/**
+ * warren's topology resources that each hold many broker objects: one per vhost (its exchanges,
+ * queues, bindings, policies), and one for the users and their grants.
+ */
+export const BATCHED = {
+  vhostObjects: "pulumi-nodejs:dynamic/warren:VhostObjects",
+  access: "pulumi-nodejs:dynamic/warren:BrokerAccess",
+} as const;
+
+const values = (o: unknown): unknown[] =>
+  o && typeof o === "object" ? Object.values(o as Record<string, unknown>) : [];
+
+/** The broker objects a batched resource holds, each with the type token of its kind. */
+function contained(r: Pick<ResourceLike, "type" | "props">): [TypeWithProps, unknown][] {
+  const p = r.props;
+  if (r.type === BATCHED.vhostObjects)
+    return [
+      ...values(p.exchanges).map((x): [TypeWithProps, unknown] => [T.exchange, x]),
+      ...values(p.queues).map((x): [TypeWithProps, unknown] => [T.queue, x]),
+      ...values(p.bindings).map((x): [TypeWithProps, unknown] => [T.binding, x]),
+      ...values(p.policies).map((x): [TypeWithProps, unknown] => [T.policy, x]),
+      ...values(p.operatorPolicies).map((x): [TypeWithProps, unknown] => [T.operatorPolicy, x]),
+    ];
+  if (r.type === BATCHED.access) {
+    const given = (p.given ?? {}) as Record<string, string>;
+    return [
+      ...values(p.users).map((u): [TypeWithProps, unknown] => {
+        const name = (u as { name: string }).name;
+        return [T.user, { ...(u as object), ...(name in given ? { password: given[name] } : {}) }];
+      }),
+      ...values(p.permissions).map((x): [TypeWithProps, unknown] => [T.permissions, x]),
+      ...values(p.topicPermissions).map((x): [TypeWithProps, unknown] => [T.topicPermissions, x]),
+    ];
+  }
+  return [];
+}
+
+/**
+ * The broker objects of the given types in one resource: the resource itself when it is one, or
+ * those a batched resource holds (see BATCHED).
+ */
+export function objectsOf<K extends TypeWithProps>(
+  r: Pick<ResourceLike, "type" | "props">,
+  ...types: K[]
+): { readonly type: K; readonly props: PropsByType[K] }[] {
+  const own = propsOf(r, ...types);
+  if (own) return [{ type: r.type as K, props: own }];
+  return contained(r)
+    .filter(([t]) => (types as string[]).includes(t))
+    .map(([type, props]) => ({ type: type as K, props: props as PropsByType[K] }));
+}
+
+/**
+ * The resources of type `type`, their properties in its shape; broker objects held by a batched
+ * resource come as entries of their own type, with the batched resource's URN and name.
+ */
 export function ofType<K extends TypeWithProps>(
   resources: readonly StackResource[],
   type: K,
 ): Typed<K>[] {
-  return resources.filter((r) => r.type === type) as Typed<K>[];
+  return resources.flatMap((r) =>
+    r.type === type
+      ? [r as Typed<K>]
+      : contained(r)
+          .filter(([t]) => t === type)
+          .map(([, props]) => ({ ...r, type, props }) as unknown as Typed<K>),
+  );
 }
 
 /** A queue's arguments, from `argumentsJson` (typed) or `arguments` (strings). */

@@ -1,7 +1,7 @@
 // Security: the administrator tag is for the admin user(s) only.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
-import { T, propsOf } from "../lib/resources";
+import { T, objectsOf } from "../lib/resources";
 
 export const administratorTag: ResourceValidationPolicy = {
   name: "administrator-tag-admin-only",
@@ -11,16 +11,16 @@ export const administratorTag: ResourceValidationPolicy = {
     "Give applications the least tag they need (none, `monitoring` or `management`); list real admins in `adminUsers`.",
   configSchema: { properties: { adminUsers: schema.adminUsers } },
   validateResource: (args, report) => {
-    const user = propsOf(args, T.user);
-    if (!user) return;
     const { adminUsers } = withDefaults(args.getConfig<{ adminUsers: string[] }>(), DEFAULTS);
-    const { name, tags } = user;
-    if (
-      (tags ?? []).includes("administrator") &&
-      (name === undefined || !adminUsers.includes(name))
-    )
-      report(
-        `user "${String(name)}" has the administrator tag but is not one of the admin users (${adminUsers.join(", ") || "none"})`,
-      );
+    for (const { props: user } of objectsOf(args, T.user)) {
+      const { name, tags } = user;
+      if (
+        (tags ?? []).includes("administrator") &&
+        (name === undefined || !adminUsers.includes(name))
+      )
+        report(
+          `user "${String(name)}" has the administrator tag but is not one of the admin users (${adminUsers.join(", ") || "none"})`,
+        );
+    }
   },
 };

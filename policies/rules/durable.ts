@@ -1,6 +1,6 @@
 // Durability: exchanges and queues survive a broker restart.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T, propsOf } from "../lib/resources";
+import { T, objectsOf } from "../lib/resources";
 
 export const durable: ResourceValidationPolicy = {
   name: "durable-exchanges-and-queues",
@@ -9,11 +9,10 @@ export const durable: ResourceValidationPolicy = {
   severity: "high",
   remediationSteps: "Leave `durable` at warren's default (true).",
   validateResource: (args, report) => {
-    const x = propsOf(args, T.exchange, T.queue);
-    if (!x) return;
-    if (x.settings?.durable !== true)
-      report(
-        `${args.type === T.exchange ? "exchange" : "queue"} "${String(x.name)}" in vhost "${String(x.vhost)}" is not durable`,
-      );
+    for (const { type, props: x } of objectsOf(args, T.exchange, T.queue))
+      if (x.settings?.durable !== true)
+        report(
+          `${type === T.exchange ? "exchange" : "queue"} "${String(x.name)}" in vhost "${String(x.vhost)}" is not durable`,
+        );
   },
 };

@@ -2,7 +2,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
 import { isAnchored, matches, matchesAnything } from "../lib/regex";
-import { T, propsOf } from "../lib/resources";
+import { T, objectsOf } from "../lib/resources";
 
 export const leastPrivilege: ResourceValidationPolicy = {
   name: "least-privilege-permissions",
@@ -20,22 +20,22 @@ export const leastPrivilege: ResourceValidationPolicy = {
     },
   },
   validateResource: (args, report) => {
-    const grant = propsOf(args, T.permissions);
-    if (!grant) return;
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    const { user, vhost, permissions } = grant;
-    if (c.adminUsers.includes(user)) return;
-    const who = `user "${user}" in vhost "${String(vhost)}"`;
-    if (matchesAnything(permissions.configure))
-      report(`${who} may configure everything (${JSON.stringify(permissions.configure)})`);
-    for (const kind of ["configure", "write", "read"] as const)
-      if (!isAnchored(permissions[kind]))
-        report(
-          `${who}: ${kind} pattern ${JSON.stringify(permissions[kind])} is not anchored (^...$)`,
-        );
-    if (user.startsWith(c.consumerUserPrefix) && matches(permissions.write, c.alertsExchange))
-      report(`${who} is a consumer but may write to the alerts exchange "${c.alertsExchange}"`);
-    if (c.producerUsers.includes(user) && permissions.read !== "^$")
-      report(`${who} is a producer but may read (${JSON.stringify(permissions.read)}); use "^$"`);
+    for (const { props: grant } of objectsOf(args, T.permissions)) {
+      const { user, vhost, permissions } = grant;
+      if (c.adminUsers.includes(user)) continue;
+      const who = `user "${user}" in vhost "${String(vhost)}"`;
+      if (matchesAnything(permissions.configure))
+        report(`${who} may configure everything (${JSON.stringify(permissions.configure)})`);
+      for (const kind of ["configure", "write", "read"] as const)
+        if (!isAnchored(permissions[kind]))
+          report(
+            `${who}: ${kind} pattern ${JSON.stringify(permissions[kind])} is not anchored (^...$)`,
+          );
+      if (user.startsWith(c.consumerUserPrefix) && matches(permissions.write, c.alertsExchange))
+        report(`${who} is a consumer but may write to the alerts exchange "${c.alertsExchange}"`);
+      if (c.producerUsers.includes(user) && permissions.read !== "^$")
+        report(`${who} is a producer but may read (${JSON.stringify(permissions.read)}); use "^$"`);
+    }
   },
 };

@@ -3,7 +3,7 @@
 // protected or managed by warren:rabbitmq:Topology, which retains queues on delete in prod
 // (checked by the component's unit tests).
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T, propsOf } from "../lib/resources";
+import { BATCHED, T, objectsOf } from "../lib/resources";
 
 export const queuesRetained: ResourceValidationPolicy = {
   name: "queues-retained-in-prod",
@@ -13,12 +13,15 @@ export const queuesRetained: ResourceValidationPolicy = {
   remediationSteps:
     "Manage queues with warren:rabbitmq:Topology (retains them in prod) or set `protect: true`.",
   validateResource: (args, report) => {
-    const queue = propsOf(args, T.queue);
-    if (!queue) return;
     const parent = args.opts.parent ?? "";
-    if (!args.opts.protect && !parent.includes(`::${T.topology}::`))
-      report(
-        `queue "${String(queue.name)}" in vhost "${String(queue.vhost)}" is neither protected nor retained on delete`,
-      );
+    // The Topology component retains queues in prod; a vhost resource says so in `retain`.
+    const retained =
+      parent.includes(`::${T.topology}::`) ||
+      (args.type === BATCHED.vhostObjects && args.props.retain === true);
+    for (const { props: queue } of objectsOf(args, T.queue))
+      if (!args.opts.protect && !retained)
+        report(
+          `queue "${String(queue.name)}" in vhost "${String(queue.vhost)}" is neither protected nor retained on delete`,
+        );
   },
 };

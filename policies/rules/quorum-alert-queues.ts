@@ -2,7 +2,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULTS, schema, withDefaults } from "../lib/config";
 import { matches } from "../lib/regex";
-import { T, propsOf, queueType } from "../lib/resources";
+import { T, objectsOf, queueType } from "../lib/resources";
 
 export const quorumAlertQueues: ResourceValidationPolicy = {
   name: "quorum-alert-queues",
@@ -12,12 +12,11 @@ export const quorumAlertQueues: ResourceValidationPolicy = {
     "Set `warren:alerting.queueType: quorum` (the default), or the channel's queueType.",
   configSchema: { properties: { channelQueuePattern: schema.channelQueuePattern } },
   validateResource: (args, report) => {
-    const queue = propsOf(args, T.queue);
-    if (!queue) return;
     const c = withDefaults(args.getConfig<typeof DEFAULTS>(), DEFAULTS);
-    if (matches(c.channelQueuePattern, String(queue.name)) && queueType(queue) !== "quorum")
-      report(
-        `alert queue "${String(queue.name)}" is a ${queueType(queue)} queue; use a quorum queue`,
-      );
+    for (const { props: queue } of objectsOf(args, T.queue))
+      if (matches(c.channelQueuePattern, String(queue.name)) && queueType(queue) !== "quorum")
+        report(
+          `alert queue "${String(queue.name)}" is a ${queueType(queue)} queue; use a quorum queue`,
+        );
   },
 };

@@ -4,8 +4,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type * as k8s from "@pulumi/kubernetes";
-import type * as rabbitmq from "@pulumi/rabbitmq";
-import type { ManagementObjectArgs } from "../../components/topology/management";
+import type { AccessEntries } from "../../components/topology/access";
+import type { VhostEntries } from "../../components/topology/apply-plan";
 
 /** The inputs of a resource of a type not listed in RecordedInputs. */
 export type Inputs = Record<string, unknown>;
@@ -51,12 +51,12 @@ export interface RecordedInputs {
   "kubernetes:policy/v1:PodDisruptionBudget": Sent<k8s.policy.v1.PodDisruptionBudgetArgs>;
   "kubernetes:rbac.authorization.k8s.io/v1:Role": Sent<k8s.rbac.v1.RoleArgs>;
   // The connection carries the admin password; no test reads it.
-  "pulumi-nodejs:dynamic/warren:ManagementObject": Omit<Sent<ManagementObjectArgs>, "connection">;
-  "rabbitmq:index/binding:Binding": Sent<rabbitmq.BindingArgs>;
-  "rabbitmq:index/exchange:Exchange": Sent<rabbitmq.ExchangeArgs>;
-  "rabbitmq:index/operatorPolicy:OperatorPolicy": Sent<rabbitmq.OperatorPolicyArgs>;
-  "rabbitmq:index/policy:Policy": Sent<rabbitmq.PolicyArgs>;
-  "rabbitmq:index/queue:Queue": Sent<rabbitmq.QueueArgs>;
+  "pulumi-nodejs:dynamic/warren:VhostObjects": Present<VhostEntries> & {
+    readonly redeclared: readonly string[];
+  };
+  "pulumi-nodejs:dynamic/warren:BrokerAccess": Present<AccessEntries> & {
+    readonly given: SecretEnvelope<Record<string, string>>;
+  };
 }
 
 /** The recorded inputs of a resource of type token `K`. */

@@ -24,6 +24,18 @@ export interface MockRun {
   ofType<K extends string>(type: K): Recorded<InputsOf<K>>[];
   /** The one resource of a type with a given input `name` (the broker object's name). */
   named<K extends string>(type: K, name: string, vhost?: string): Recorded<InputsOf<K>>;
+  /** The inputs of the one VhostObjects resource for `vhost` (of the Topology named `topology`). */
+  vhost(vhost: string, topology?: string): InputsOf<typeof VHOST_OBJECTS>;
+  /** The inputs of the one BrokerAccess resource (of the Topology named `topology`). */
+  access(topology?: string): InputsOf<typeof BROKER_ACCESS>;
+}
+
+export const VHOST_OBJECTS = "pulumi-nodejs:dynamic/warren:VhostObjects";
+export const BROKER_ACCESS = "pulumi-nodejs:dynamic/warren:BrokerAccess";
+
+function one<R extends Recorded>(found: R[], what: string): R {
+  if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`);
+  return found[0];
 }
 
 /** A recorded resource of type token `K`, with the inputs resources of that type have. */
@@ -58,17 +70,19 @@ export function installMocks(
           provider: args.provider,
           parent: parents.get(`${args.type}::${args.name}`),
         });
-        // Dynamic resources compute their outputs; mimic the password generator.
-        // Computed outputs some resources have (mocks echo inputs otherwise).
+        // Computed outputs some resources have (mocks echo inputs otherwise); dynamic resources
+        // compute theirs: mimic the password generators.
         const state =
           args.type === "pulumi-nodejs:dynamic/warren:GeneratedPassword"
             ? { ...inputs, value: `generated-${args.name}` }
-            : args.type === "docker:index/remoteImage:RemoteImage"
-              ? {
-                  ...inputs,
-                  imageId: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}`,
-                }
-              : inputs;
+            : args.type === BROKER_ACCESS
+              ? { ...inputs, passwords: mockPasswords(args.name, inputs) }
+              : args.type === "docker:index/remoteImage:RemoteImage"
+                ? {
+                    ...inputs,
+                    imageId: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}`,
+                  }
+                : inputs;
         return { id: `${args.name}-id`, state };
       },
       call(args) {
@@ -109,7 +123,37 @@ export function installMocks(
         throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
       return typed<K>(found[0]);
     },
+    vhost(vhost, topology) {
+      const found = resources.filter(
+        (r) =>
+          r.type === VHOST_OBJECTS &&
+          (topology === undefined || r.name === `${topology}:vhost:${vhost}`) &&
+          (r.inputs.vhost as { name: string }).name === vhost,
+      );
+      return typed<typeof VHOST_OBJECTS>(one(found, `VhostObjects for vhost ${vhost}`)).inputs;
+    },
+    access(topology) {
+      const found = resources.filter(
+        (r) =>
+          r.type === BROKER_ACCESS && (topology === undefined || r.name === `${topology}:access`),
+      );
+      return typed<typeof BROKER_ACCESS>(one(found, "BrokerAccess")).inputs;
+    },
   };
+}
+
+/**
+ * A BrokerAccess's passwords as the provider would output them: generated (`generated-<topology>
+ * :password:<user>` here), then given.
+ */
+function mockPasswords(name: string, inputs: Inputs): Record<string, string> {
+  const topology = name.replace(/:access$/, "");
+  const given = (inputs.given as { value?: Record<string, string> } | undefined)?.value ?? {};
+  const generated = (inputs.generate as string[]).map((u): [string, string] => [
+    u,
+    `generated-${topology}:password:${u}`,
+  ]);
+  return { ...Object.fromEntries(generated), ...given };
 }
 
 /** The value of an Output (mocks resolve them), with whether it is secret. */

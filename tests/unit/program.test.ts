@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as path from "path";
 import { describe, it } from "node:test";
 import { PROJECT_DIR, runProgram } from "../support/program";
-import { valueOf } from "../support/mocks";
+import { type SecretEnvelope, VHOST_OBJECTS, valueOf } from "../support/mocks";
 
 describe("the program with the dev stack", async () => {
   const { run, outputs } = await runProgram(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), {
@@ -33,21 +33,24 @@ describe("the program with the dev stack", async () => {
     assert.ok(containers.includes("warren-dev-sink"));
   });
 
-  it("connects the rabbitmq provider to node 1's management port with the generated admin password", () => {
-    const [p] = run.ofType("pulumi:providers:rabbitmq");
-    assert.equal(p.inputs.endpoint, "http://127.0.0.1:15672");
-    assert.equal(p.inputs.username, "warren-admin");
-    assert.deepEqual(p.inputs.password, {
+  it("connects the topology to node 1's management port with the generated admin password, as a secret", () => {
+    const [v] = run.ofType(VHOST_OBJECTS);
+    const connection = (v.inputs as unknown as { connection: SecretEnvelope<unknown> }).connection;
+    assert.deepEqual(connection, {
       "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
-      value: "generated-warren-admin-password",
+      value: {
+        url: "http://127.0.0.1:15672",
+        username: "warren-admin",
+        password: "generated-warren-admin-password",
+      },
     });
   });
 
   it("builds the topology through the one Topology component", () => {
     assert.equal(run.ofType("warren:rabbitmq:Topology").length, 1);
     const queues = run
-      .ofType("rabbitmq:index/queue:Queue")
-      .map((q) => `${q.inputs.vhost}/${q.inputs.name}`)
+      .ofType(VHOST_OBJECTS)
+      .flatMap((v) => Object.values(v.inputs.queues).map((q) => `${q.vhost}/${q.name}`))
       .sort();
     assert.deepEqual(
       queues.filter((q) => q.startsWith("audit/")),

@@ -154,9 +154,12 @@ describe("KubernetesCluster", async () => {
   });
 
   it("wires the topology to the configured management URL and the generated admin", async () => {
-    const [p] = run.ofType("pulumi:providers:rabbitmq");
-    assert.equal(p.inputs.endpoint, "http://127.0.0.1:15672");
-    assert.equal(p.inputs.username, "warren-admin");
+    const [v] = run.ofType("pulumi-nodejs:dynamic/warren:VhostObjects");
+    const { connection } = v.inputs as unknown as {
+      connection: { value: { url: string; username: string } };
+    };
+    assert.equal(connection.value.url, "http://127.0.0.1:15672");
+    assert.equal(connection.value.username, "warren-admin");
     assert.deepEqual(await valueOf(outputs.nodes), [
       "rabbit@warren-0.warren-nodes.messaging",
       "rabbit@warren-1.warren-nodes.messaging",
