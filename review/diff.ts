@@ -1,7 +1,8 @@
 // What a change does to the broker objects: each object added, removed, updated in place or
 // replaced, from two fully expanded specs. Pure; the review, report and exit code build on it.
-// Replacement follows what plan.ts/topology.ts do: queue and exchange settings are immutable on
-// RabbitMQ, so the resource is deleted before it is recreated (deleteBeforeReplace).
+// Replacement follows what apply-plan.ts does: queue and exchange settings are immutable on
+// RabbitMQ, so the object is deleted and declared again (its vhost's VhostObjects resource
+// updates; the object is "replaced" here and "redeclared" in the engine's diff).
 import type { WarrenSpec } from "../components/config/spec";
 import { planTopology } from "../components/topology/plan";
 import {

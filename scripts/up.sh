@@ -65,6 +65,16 @@ if [ "${runtime:-external}" = external ] && [[ "$mgmt_url" =~ ^http://(127\.0\.0
   pulumi config get --path warren:broker.password | bash scripts/dev-broker.sh start "$amqp_port" "$mgmt_port" "$admin"
 fi
 
+# A state last written by warren's per-object topology is upgraded before anything else (see
+# scripts/state/upgrade.sh); a preview (WARREN_PREPARE_ONLY) only checks, unless
+# WARREN_UPGRADE_STATE=1.
+if [ -n "${WARREN_PREPARE_ONLY:-}" ] && [ -z "${WARREN_UPGRADE_STATE:-}" ]; then
+  bash scripts/state/upgrade.sh "$work" "$stack" --check ||
+    { log "       'npm run up -- $stack' upgrades it first (no broker change), or preview with WARREN_UPGRADE_STATE=1"; exit 1; }
+else
+  bash scripts/state/upgrade.sh "$work" "$stack"
+fi
+
 # scripts/preview.sh uses everything above, then previews with the policy pack instead.
 [ -n "${WARREN_PREPARE_ONLY:-}" ] && exit 0
 
