@@ -10,6 +10,7 @@
 // Before each tool the broker must hold none of the objects (leftovers are noted and removed), and
 // after each create it must hold exactly the spec's objects. BENCH_REPEAT=N (default 1) repeats
 // every measurement N times; the table then shows the median and, in brackets, the minimum.
+// BENCH_SIZES overrides the sizes (default 100,1000).
 import { randomBytes } from "crypto";
 import { HASHING_ALGORITHM, hashPassword } from "../components/cluster/definitions";
 import { loadWarrenSpec } from "../components/config/spec";
@@ -21,7 +22,8 @@ import { PROVIDER_VERSION, TERRAFORM_VERSION, terraformConfig } from "./terrafor
 import { terraformDir, terraformTool } from "./terraform-cli";
 import { syntheticConfig } from "./topology-run";
 
-const SIZES = [100, 1_000];
+// BENCH_SIZES=100 (comma-separated) for a quick look; the table's ratios want two sizes.
+const SIZES = (process.env.BENCH_SIZES ?? "100,1000").split(",").map(Number);
 const REPEAT = Math.max(1, Math.floor(Number(process.env.BENCH_REPEAT ?? "1")) || 1);
 
 /** RabbitMQ's definitions format for a topology (users get a salted SHA-256 password hash). */
