@@ -255,7 +255,7 @@ function table(rows: readonly Row[]): string[] {
   const w = REPEAT > 1 ? 13 : 9;
   const line = (cols: readonly string[], widths: readonly number[]) =>
     cols.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("");
-  const widths = [8, 14, w, w + 3, w, w, 12, 10, 16];
+  const widths = [8, 14, w, w + 3, w, w, 13, 10, 20];
   const out = [
     `warren vs. Terraform ${TERRAFORM_VERSION} (cyrilgdn/rabbitmq ${PROVIDER_VERSION}) vs. definitions import: ` +
       `one private broker, seconds, wall clock` +
@@ -270,7 +270,7 @@ function table(rows: readonly Row[]): string[] {
         "destroy",
         "up÷tf-apply",
         "up÷defs",
-        "destroy÷tf-dest",
+        "destroy÷tf-destroy",
       ],
       widths,
     ),
