@@ -1,0 +1,256 @@
+// Crash safety through the real engine and a real broker (issue 15): a `pulumi up` of ~1,000
+// objects (bench/topology-run.ts's syntheticConfig) is interrupted in the middle, and the next
+// `pulumi up` must converge to exactly the declared topology: nothing missing or orphaned on the
+// broker (tests/support/converged.ts), no pending operations and no duplicate resources in the
+// state, and a preview with no changes after it.
+//   A. `kill -9` of the whole `pulumi up` process group (CLI, language host, providers);
+//   B. the broker killed (SIGKILL of its VM) under a running `pulumi up`, then started again on
+//      the same ports and data.
+// "In the middle" is decided from the broker: some but not all of the declared queues exist.
+// Everything is started here and stopped by PID: the up's process group, the broker's VM.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import * as amqp from "amqplib";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { syntheticConfig } from "../../bench/topology-run";
+import { loadWarrenSpec } from "../../components/config/spec";
+import { emptyTopology, type TopologySpec } from "../../components/topology/spec";
+import { type RestartableBroker, startRestartableBroker } from "../support/broker";
+import { assertConverged, convergenceDiff } from "../support/converged";
+import { type TestProject, testProject } from "../support/engine";
+import { exited, pidsWhere, tryKill } from "../support/processes";
+import { until } from "../support/wait";
+
+const OBJECTS = 1000;
+const VHOST_OBJECTS = "pulumi-nodejs:dynamic/warren:VhostObjects";
+const BROKER_ACCESS = "pulumi-nodejs:dynamic/warren:BrokerAccess";
+
+function stackConfig(b: RestartableBroker): Record<string, unknown> {
+  return {
+    ...syntheticConfig(OBJECTS),
+    "warren:broker": { managementUrl: b.managementUrl, username: b.adminUser },
+  };
+}
+
+/** The validated topology the stack declares, as the program sees it. */
+function declared(config: Record<string, unknown>): TopologySpec {
+  return loadWarrenSpec({
+    ...config,
+    "warren:broker": { ...(config["warren:broker"] as object), password: "x" },
+  }).topology;
+}
+
+interface Run {
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (null if killed by a signal). */
+  readonly done: Promise<number | null>;
+  /** What it printed so far (stdout and stderr). */
+  output(): string;
+}
+
+/**
+ * `pulumi ARGS` in the project folder, as a user would run it: its own process group (so a kill
+ * reaches the CLI, the language host and the providers, and nothing else), output to a file.
+ */
+function pulumi(project: TestProject, args: string[]): Run {
+  const log = path.join(project.dir, `pulumi-${Date.now()}-${args[0]}.log`);
+  const fd = fs.openSync(log, "a");
+  const child = spawn("pulumi", [...args, "--non-interactive"], {
+    cwd: project.dir,
+    env: { ...process.env, ...project.env },
+    detached: true,
+    stdio: ["ignore", fd, fd],
+  });
+  fs.closeSync(fd);
+  const done = new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => resolve(code));
+  });
+  return { child, done, output: () => fs.readFileSync(log, "utf8") };
+}
+
+/** Runs `pulumi ARGS` to its end (its process group is killed after `timeoutMs`). */
+async function pulumiOk(
+  project: TestProject,
+  args: string[],
+  timeoutMs = 10 * 60_000,
+): Promise<{ code: number | null; output: string; ms: number }> {
+  const t0 = Date.now();
+  const run = pulumi(project, args);
+  const timer = setTimeout(() => tryKill(-run.child.pid!), timeoutMs);
+  try {
+    const code = await run.done;
+    return { code, output: run.output(), ms: Date.now() - t0 };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The processes an engine run of this project left: its CLI, language host, providers. */
+const engineProcesses = (project: TestProject) =>
+  pidsWhere((p) => p.environ.includes(`PULUMI_HOME=${project.env.PULUMI_HOME}`));
+
+/** Waits until the up has created some, but not all, of the declared queues; returns how many. */
+async function caughtInTheMiddle(
+  b: RestartableBroker,
+  t: TopologySpec,
+  up: Run,
+): Promise<{ present: number; of: number }> {
+  const want = new Set(t.queues.map((q) => `${q.vhost}/${q.name}`));
+  return until(
+    "the up to be in the middle (some but not all declared queues on the broker)",
+    async () => {
+      if (exited(up.child))
+        throw new Error(
+          `pulumi up ended (exit ${String(up.child.exitCode)}) before it was caught in the middle:\n${up.output().slice(-3000)}`,
+        );
+      const live = await b.mgmtJson<{ name: string; vhost: string }[]>(
+        "/api/queues?columns=name,vhost",
+      );
+      const present = live.filter((q) => want.has(`${q.vhost}/${q.name}`)).length;
+      return present > 0 && present < want.size ? { present, of: want.size } : false;
+    },
+    10 * 60_000,
+    100,
+  );
+}
+
+interface Exported {
+  deployment: {
+    resources?: { urn: string; type: string }[];
+    pending_operations?: { type: string; resource: { urn: string; type: string } }[];
+  };
+}
+
+function exportState(project: TestProject, stack: string): Exported {
+  const file = path.join(project.dir, `export-${Date.now()}.json`);
+  const r = project.cli(["stack", "export", "--stack", stack, "--file", file]);
+  assert.equal(r.code, 0, r.stderr);
+  const state = JSON.parse(fs.readFileSync(file, "utf8")) as Exported;
+  fs.rmSync(file);
+  return state;
+}
+
+/** The state after a recovery: nothing pending, one resource per URN, one per vhost + access. */
+function assertCleanState(project: TestProject, stack: string, t: TopologySpec) {
+  const d = exportState(project, stack).deployment;
+  assert.deepEqual(d.pending_operations ?? [], [], "pending operations are left in the state");
+  const urns = (d.resources ?? []).map((r) => r.urn);
+  const dup = urns.filter((u, i) => urns.indexOf(u) !== i);
+  assert.deepEqual(dup, [], "the state holds a resource twice");
+  const types = (d.resources ?? []).map((r) => r.type);
+  const vhosts = types.filter((x) => x === VHOST_OBJECTS).length;
+  const access = types.filter((x) => x === BROKER_ACCESS).length;
+  assert.deepEqual({ vhosts, access }, { vhosts: t.vhosts.length, access: 1 });
+}
+
+/** Every user's password from the stack outputs opens an AMQP connection to its vhost. */
+async function assertCredentialsWork(b: RestartableBroker, stack: Stack, t: TopologySpec) {
+  const creds = (await stack.outputs()).credentials.value as Record<string, string>;
+  assert.deepEqual(Object.keys(creds).sort(), t.users.map((u) => u.name).sort());
+  const vhostOf = new Map(t.permissions.map((p) => [p.user, p.vhost]));
+  const failed: string[] = [];
+  for (const u of t.users) {
+    try {
+      const conn = await amqp.connect(b.amqpUrl(u.name, creds[u.name], vhostOf.get(u.name)));
+      await conn.close();
+    } catch (e) {
+      failed.push(`${u.name}: ${(e as Error).message}`);
+    }
+  }
+  assert.deepEqual(failed, [], "passwords in the state that the broker refuses");
+}
+
+/** What a user does after an interrupted `up`, then the checks; returns the steps taken. */
+async function recoverAndCheck(
+  project: TestProject,
+  stack: Stack,
+  b: RestartableBroker,
+  t: TopologySpec,
+): Promise<{ steps: string[]; upMs: number }> {
+  const steps: string[] = [];
+  let up = await pulumiOk(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
+  steps.push(`pulumi up: exit ${String(up.code)}`);
+  if (up.code !== 0 && /locked by \d+ lock/.test(up.output)) {
+    // The file backend's lock of the killed run is still there: `pulumi cancel` removes it.
+    const cancel = await pulumiOk(project, ["cancel", "--yes", "--stack", stack.name]);
+    steps.push(`pulumi cancel: exit ${String(cancel.code)}`);
+    assert.equal(cancel.code, 0, cancel.output);
+    up = await pulumiOk(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
+    steps.push(`pulumi up: exit ${String(up.code)}`);
+  }
+  assert.equal(up.code, 0, `${steps.join("; ")}\n${up.output.slice(-4000)}`);
+  await assertConverged(t, b);
+  assertCleanState(project, stack.name, t);
+  const preview = await stack.preview({ expectNoChanges: true });
+  assert.deepEqual(
+    Object.keys(preview.changeSummary).filter((k) => k !== "same"),
+    [],
+    preview.stdout,
+  );
+  await assertCredentialsWork(b, stack, t);
+  return { steps, upMs: up.ms };
+}
+
+let broker: RestartableBroker;
+let project: TestProject;
+before(async () => {
+  broker = await startRestartableBroker({ startTimeoutMs: 120_000 });
+  project = await testProject();
+});
+after(async () => {
+  try {
+    for (const pid of engineProcesses(project)) tryKill(pid);
+  } finally {
+    project?.dispose();
+    await broker?.stop();
+  }
+});
+
+describe(
+  "an interrupted pulumi up of ~1,000 objects converges on the next up",
+  {
+    timeout: 30 * 60_000,
+  },
+  () => {
+    const config = () => stackConfig(broker);
+    const secrets = () => ({ "warren:broker.password": broker.adminPassword });
+
+    it("A: kill -9 of the whole pulumi process group in the middle", async () => {
+      const t = declared(config());
+      const stack = await project.stack("crash-kill", config(), secrets());
+      {
+        const up = pulumi(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
+        const middle = await caughtInTheMiddle(broker, t, up);
+        tryKill(-up.child.pid!);
+        assert.equal(await up.done, null, "pulumi up was not killed");
+        // Nothing of the run is left: SIGKILL reached every process of its group.
+        await until(
+          "the killed run's processes to be gone",
+          () => engineProcesses(project).length === 0,
+          10_000,
+        );
+
+        const crashed = exportState(project, stack.name).deployment;
+        const pending = (crashed.pending_operations ?? []).map(
+          (o) => `${o.type} ${o.resource.urn.split("::").pop()!}`,
+        );
+        // Really in the middle: the users and grants (which wait for every vhost) never started.
+        assert.ok(
+          !(crashed.resources ?? []).some((r) => r.type === BROKER_ACCESS),
+          "the access resource was created before the kill",
+        );
+        const { steps, upMs } = await recoverAndCheck(project, stack, broker, t);
+        process.stderr.write(
+          `crash A: killed with ${middle.present}/${middle.of} queues declared; pending in the state: ${pending.join(", ") || "none"}; recovery: ${steps.join("; ")} (${upMs} ms)\n`,
+        );
+        const destroyed = await stack.destroy();
+        assert.equal(destroyed.summary.result, "succeeded");
+        assert.deepEqual(await convergenceDiff(emptyTopology(), broker), []);
+      }
+    });
+  },
+);
