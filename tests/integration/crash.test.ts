@@ -251,6 +251,56 @@ describe(
         assert.equal(destroyed.summary.result, "succeeded");
         assert.deepEqual(await convergenceDiff(emptyTopology(), broker), []);
       }
+      it("B: the broker killed under a running up, then started again", async () => {
+        const t = declared(config());
+        const stack = await project.stack("crash-broker", config(), secrets());
+        const up = pulumi(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
+        let code: number | null;
+        let failedAfterMs: number;
+        let middle: { present: number; of: number };
+        try {
+          middle = await caughtInTheMiddle(broker, t, up);
+          await broker.killNode();
+          // The up must fail on its own, and soon: no hang on a broker that went away.
+          const killedAt = Date.now();
+          const timeout = new Promise<"hang">((r) =>
+            setTimeout(() => r("hang"), 3 * 60_000).unref(),
+          );
+          const r = await Promise.race([up.done, timeout]);
+          assert.notEqual(r, "hang", `pulumi up still runs 3 min after the broker went away`);
+          code = r as number | null;
+          failedAfterMs = Date.now() - killedAt;
+        } finally {
+          tryKill(-up.child.pid!);
+          if (!broker.nodeRunning()) await broker.startNode();
+        }
+        assert.notEqual(code, 0, "pulumi up succeeded without its broker");
+        assert.notEqual(code, null, "pulumi up was killed by a signal");
+        assert.match(
+          up.output(),
+          new RegExp(
+            `RabbitMQ management API at ${broker.managementUrl.replace(/\./g, "\\.")} is unreachable`,
+          ),
+        );
+        assert.doesNotMatch(up.output(), / {4}at /, "a stack trace reached the user");
+        await until(
+          "the failed run's processes to be gone",
+          () => engineProcesses(project).length === 0,
+          10_000,
+        );
+
+        const failed = exportState(project, stack.name).deployment;
+        const pending = (failed.pending_operations ?? []).map(
+          (o) => `${o.type} ${o.resource.urn.split("::").pop()!}`,
+        );
+        const { steps, upMs } = await recoverAndCheck(project, stack, broker, t);
+        process.stderr.write(
+          `crash B: broker killed with ${middle.present}/${middle.of} queues declared; up failed ${failedAfterMs} ms later (exit ${String(code)}); pending in the state: ${pending.join(", ") || "none"}; recovery: ${steps.join("; ")} (${upMs} ms)\n`,
+        );
+        const destroyed = await stack.destroy();
+        assert.equal(destroyed.summary.result, "succeeded");
+        assert.deepEqual(await convergenceDiff(emptyTopology(), broker), []);
+      });
     });
   },
 );

@@ -144,6 +144,8 @@ export interface RestartableBroker extends Broker {
   killNode(): Promise<void>;
   /** Starts it again on the same ports and data; resolves once AMQP and management answer. */
   startNode(): Promise<void>;
+  /** Whether the node's rabbitmq-server is running (started and not exited). */
+  nodeRunning(): boolean;
 }
 
 /** A new private node whatever WARREN_TEST_BROKER says, e.g. for a test that restarts it. */
@@ -216,7 +218,13 @@ async function startPrivateNodeOnce(opts: StartBrokerOptions): Promise<Restartab
     await waitExit(child, 20_000);
     killGroup(child); // its helpers (erl_child_setup, inet_gethost), should any outlive the VM
   };
-  return { ...broker, stopNode: () => node.stop(), killNode, startNode };
+  return {
+    ...broker,
+    stopNode: () => node.stop(),
+    killNode,
+    startNode,
+    nodeRunning: () => node.running,
+  };
 }
 
 /** The node's files and environment: loopback listeners, the admin as the only user, management. */

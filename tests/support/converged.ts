@@ -1,8 +1,9 @@
 // "The broker holds exactly the declared topology": what a validated topology declares and what a
-// broker's `GET /api/definitions` (plus its operator policies and vhost limits) holds, each as one
-// flat map per kind (an object's identity → its settings as canonical JSON), and the difference
-// between the two as readable lines: missing, extra, or different settings. The views and the
-// diff are pure (tests/unit/topology/converged.test.ts); `assertConverged` reads a live broker.
+// broker's `GET /api/definitions` (plus its vhosts, operator policies and vhost limits) holds,
+// each as one flat map per kind (an object's identity → its settings as canonical JSON), and the
+// difference between the two as readable lines: missing, extra, or different settings. The views
+// and the diff are pure (tests/unit/topology/converged.test.ts); `assertConverged` reads a live
+// broker.
 import type { ManagementApi } from "./management";
 import type { TopologySpec } from "../../components/topology/spec";
 
@@ -184,6 +185,8 @@ export interface BrokerState {
   readonly definitions: BrokerDefinitions;
   /** `GET /api/operator-policies` (the definitions export leaves them out). */
   readonly operatorPolicies: readonly BrokerPolicy[];
+  /** `GET /api/vhosts` (3.10's definitions export has no vhost descriptions). */
+  readonly vhosts?: BrokerDefinitions["vhosts"];
   /** `GET /api/vhost-limits`. */
   readonly vhostLimits: readonly { vhost: string; value: Record<string, number> }[];
 }
@@ -209,7 +212,7 @@ export function brokerView(
   const d = b.definitions;
   const builtin = new Set((opts.builtinVhosts ?? ["/"]).filter((n) => !declared?.vhosts.has(n)));
   const limits = new Map(b.vhostLimits.map((l) => [l.vhost, l.value]));
-  for (const x of d.vhosts ?? []) {
+  for (const x of b.vhosts ?? d.vhosts ?? []) {
     if (builtin.has(x.name)) continue;
     const dqt = x.metadata?.default_queue_type ?? x.default_queue_type;
     // Only compared where declared: a vhost created without one reports the node's default.
@@ -310,12 +313,13 @@ export function counts(v: TopologyView): Record<Kind, number> {
 
 /** Reads the broker's definitions, operator policies and vhost limits. */
 export async function readBroker(api: ManagementApi): Promise<BrokerState> {
-  const [definitions, operatorPolicies, vhostLimits] = await Promise.all([
+  const [definitions, vhosts, operatorPolicies, vhostLimits] = await Promise.all([
     api.mgmtJson<BrokerDefinitions>("/api/definitions"),
+    api.mgmtJson<NonNullable<BrokerDefinitions["vhosts"]>>("/api/vhosts"),
     api.mgmtJson<BrokerPolicy[]>("/api/operator-policies"),
     api.mgmtJson<{ vhost: string; value: Record<string, number> }[]>("/api/vhost-limits"),
   ]);
-  return { definitions, operatorPolicies, vhostLimits };
+  return { definitions, vhosts, operatorPolicies, vhostLimits };
 }
 
 /** The differences between the declared topology and the broker (empty: converged). */
