@@ -21,7 +21,7 @@ import { emptyTopology, type TopologySpec } from "../../components/topology/spec
 import { type RestartableBroker, startRestartableBroker } from "../support/broker";
 import { assertConverged, convergenceDiff } from "../support/converged";
 import { type TestProject, testProject } from "../support/engine";
-import { exited, pidsWhere, tryKill } from "../support/processes";
+import { describeProcess, exited, pidsWhere, tryKill } from "../support/processes";
 import { until } from "../support/wait";
 
 const OBJECTS = 1000;
@@ -93,6 +93,19 @@ async function pulumiOk(
 const engineProcesses = (project: TestProject) =>
   pidsWhere((p) => p.environ.includes(`PULUMI_HOME=${project.env.PULUMI_HOME}`));
 
+/** Fails, naming them, if processes of the project's engine runs are still there after 10 s. */
+async function noEngineProcessesLeft(project: TestProject): Promise<void> {
+  await until(
+    "the engine run's processes to be gone",
+    () => engineProcesses(project).length === 0,
+    10_000,
+  ).catch((e: Error) => {
+    const left = engineProcesses(project);
+    for (const pid of left) tryKill(pid);
+    throw new Error(`${e.message}: ${left.map(describeProcess).join("; ")}`);
+  });
+}
+
 /** Waits until the up has created some, but not all, of the declared queues; returns how many. */
 async function caughtInTheMiddle(
   b: RestartableBroker,
@@ -137,7 +150,7 @@ function exportState(project: TestProject, stack: string): Exported {
 /** The state after a recovery: nothing pending, one resource per URN, one per vhost + access. */
 function assertCleanState(project: TestProject, stack: string, t: TopologySpec) {
   const d = exportState(project, stack).deployment;
-  assert.deepEqual(d.pending_operations ?? [], [], "pending operations are left in the state");
+  assert.deepEqual(pendingOf(d), [], "pending operations are left in the state");
   const urns = (d.resources ?? []).map((r) => r.urn);
   const dup = urns.filter((u, i) => urns.indexOf(u) !== i);
   assert.deepEqual(dup, [], "the state holds a resource twice");
@@ -164,27 +177,49 @@ async function assertCredentialsWork(b: RestartableBroker, stack: Stack, t: Topo
   assert.deepEqual(failed, [], "passwords in the state that the broker refuses");
 }
 
-/** What a user does after an interrupted `up`, then the checks; returns the steps taken. */
+/** A state's pending operations, as "creating warren:vhost:vh0". */
+const pendingOf = (d: Exported["deployment"]) =>
+  (d.pending_operations ?? []).map((o) => `${o.type} ${o.resource.urn.split("::").pop()!}`).sort();
+
+/**
+ * What a user does after an interrupted `up`, then the checks; returns the steps taken.
+ *   1. `pulumi up` again. After a kill the file backend's lock of the dead run may still be
+ *      there: then `pulumi cancel` and `pulumi up` once more.
+ *   2. The engine keeps an interrupted run's pending CREATE operations through later updates
+ *      (it cannot know whether they happened), so `pulumi refresh --clear-pending-creates` drops
+ *      them; the up has by then created those resources (the creates are upserts).
+ */
 async function recoverAndCheck(
   project: TestProject,
   stack: Stack,
   b: RestartableBroker,
   t: TopologySpec,
+  pendingBefore: readonly string[],
 ): Promise<{ steps: string[]; upMs: number }> {
   const steps: string[] = [];
-  let up = await pulumiOk(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
-  steps.push(`pulumi up: exit ${String(up.code)}`);
+  const step = async (args: string[]) => {
+    const r = await pulumiOk(project, [...args, "--stack", stack.name]);
+    steps.push(`pulumi ${args.join(" ")}: exit ${String(r.code)} (${r.ms} ms)`);
+    return r;
+  };
+  const UP = ["up", "--yes", "--skip-preview"];
+  let up = await step(UP);
   if (up.code !== 0 && /locked by \d+ lock/.test(up.output)) {
-    // The file backend's lock of the killed run is still there: `pulumi cancel` removes it.
-    const cancel = await pulumiOk(project, ["cancel", "--yes", "--stack", stack.name]);
-    steps.push(`pulumi cancel: exit ${String(cancel.code)}`);
+    const cancel = await step(["cancel", "--yes"]);
     assert.equal(cancel.code, 0, cancel.output);
-    up = await pulumiOk(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
-    steps.push(`pulumi up: exit ${String(up.code)}`);
+    up = await step(UP);
   }
   assert.equal(up.code, 0, `${steps.join("; ")}\n${up.output.slice(-4000)}`);
   await assertConverged(t, b);
+  // The up created what was interrupted, and kept the interrupted creates pending.
+  const pendingCreates = pendingBefore.filter((p) => p.startsWith("creating "));
+  assert.deepEqual(pendingOf(exportState(project, stack.name).deployment), pendingCreates);
+  if (pendingCreates.length) {
+    const refresh = await step(["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]);
+    assert.equal(refresh.code, 0, refresh.output);
+  }
   assertCleanState(project, stack.name, t);
+  await assertConverged(t, b);
   const preview = await stack.preview({ expectNoChanges: true });
   assert.deepEqual(
     Object.keys(preview.changeSummary).filter((k) => k !== "same"),
@@ -212,95 +247,81 @@ after(async () => {
 
 describe(
   "an interrupted pulumi up of ~1,000 objects converges on the next up",
-  {
-    timeout: 30 * 60_000,
-  },
+  { timeout: 30 * 60_000 },
   () => {
     const config = () => stackConfig(broker);
     const secrets = () => ({ "warren:broker.password": broker.adminPassword });
 
-    it("A: kill -9 of the whole pulumi process group in the middle", async () => {
+    it("A: kill -9 of pulumi and every process it started, in the middle", async () => {
       const t = declared(config());
       const stack = await project.stack("crash-kill", config(), secrets());
-      {
-        const up = pulumi(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
-        const middle = await caughtInTheMiddle(broker, t, up);
+      const up = pulumi(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
+      const middle = await caughtInTheMiddle(broker, t, up);
+      // The CLI's process group, and the language host's and each provider's (the engine starts
+      // every plugin in a process group of its own): all of the run at once, as when its machine
+      // or container dies.
+      const killed = [-up.child.pid!, ...engineProcesses(project)];
+      for (const pid of killed) tryKill(pid);
+      assert.equal(await up.done, null, "pulumi up was not killed");
+      await noEngineProcessesLeft(project);
+
+      const crashed = exportState(project, stack.name).deployment;
+      const pending = pendingOf(crashed);
+      // Really in the middle: the users and grants (which wait for every vhost) never started.
+      assert.ok(
+        !(crashed.resources ?? []).some((r) => r.type === BROKER_ACCESS),
+        "the access resource was created before the kill",
+      );
+      const { steps, upMs } = await recoverAndCheck(project, stack, broker, t, pending);
+      process.stderr.write(
+        `crash A: killed with ${middle.present}/${middle.of} queues declared; pending in the state: ${pending.join(", ") || "none"}; recovery: ${steps.join("; ")} (${upMs} ms)\n`,
+      );
+      const destroyed = await stack.destroy();
+      assert.equal(destroyed.summary.result, "succeeded");
+      assert.deepEqual(await convergenceDiff(emptyTopology(), broker), []);
+    });
+
+    it("B: the broker killed under a running up, then started again", async () => {
+      const t = declared(config());
+      const stack = await project.stack("crash-broker", config(), secrets());
+      const up = pulumi(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
+      let code: number | null;
+      let failedAfterMs: number;
+      let middle: { present: number; of: number };
+      try {
+        middle = await caughtInTheMiddle(broker, t, up);
+        await broker.killNode();
+        // The up must fail on its own, and soon: no hang on a broker that went away.
+        const killedAt = Date.now();
+        const timeout = new Promise<"hang">((r) => setTimeout(() => r("hang"), 3 * 60_000).unref());
+        const r = await Promise.race([up.done, timeout]);
+        assert.notEqual(r, "hang", `pulumi up still runs 3 min after the broker went away`);
+        code = r as number | null;
+        failedAfterMs = Date.now() - killedAt;
+      } finally {
         tryKill(-up.child.pid!);
-        assert.equal(await up.done, null, "pulumi up was not killed");
-        // Nothing of the run is left: SIGKILL reached every process of its group.
-        await until(
-          "the killed run's processes to be gone",
-          () => engineProcesses(project).length === 0,
-          10_000,
-        );
-
-        const crashed = exportState(project, stack.name).deployment;
-        const pending = (crashed.pending_operations ?? []).map(
-          (o) => `${o.type} ${o.resource.urn.split("::").pop()!}`,
-        );
-        // Really in the middle: the users and grants (which wait for every vhost) never started.
-        assert.ok(
-          !(crashed.resources ?? []).some((r) => r.type === BROKER_ACCESS),
-          "the access resource was created before the kill",
-        );
-        const { steps, upMs } = await recoverAndCheck(project, stack, broker, t);
-        process.stderr.write(
-          `crash A: killed with ${middle.present}/${middle.of} queues declared; pending in the state: ${pending.join(", ") || "none"}; recovery: ${steps.join("; ")} (${upMs} ms)\n`,
-        );
-        const destroyed = await stack.destroy();
-        assert.equal(destroyed.summary.result, "succeeded");
-        assert.deepEqual(await convergenceDiff(emptyTopology(), broker), []);
+        if (!broker.nodeRunning()) await broker.startNode();
       }
-      it("B: the broker killed under a running up, then started again", async () => {
-        const t = declared(config());
-        const stack = await project.stack("crash-broker", config(), secrets());
-        const up = pulumi(project, ["up", "--yes", "--skip-preview", "--stack", stack.name]);
-        let code: number | null;
-        let failedAfterMs: number;
-        let middle: { present: number; of: number };
-        try {
-          middle = await caughtInTheMiddle(broker, t, up);
-          await broker.killNode();
-          // The up must fail on its own, and soon: no hang on a broker that went away.
-          const killedAt = Date.now();
-          const timeout = new Promise<"hang">((r) =>
-            setTimeout(() => r("hang"), 3 * 60_000).unref(),
-          );
-          const r = await Promise.race([up.done, timeout]);
-          assert.notEqual(r, "hang", `pulumi up still runs 3 min after the broker went away`);
-          code = r as number | null;
-          failedAfterMs = Date.now() - killedAt;
-        } finally {
-          tryKill(-up.child.pid!);
-          if (!broker.nodeRunning()) await broker.startNode();
-        }
-        assert.notEqual(code, 0, "pulumi up succeeded without its broker");
-        assert.notEqual(code, null, "pulumi up was killed by a signal");
-        assert.match(
-          up.output(),
-          new RegExp(
-            `RabbitMQ management API at ${broker.managementUrl.replace(/\./g, "\\.")} is unreachable`,
-          ),
-        );
-        assert.doesNotMatch(up.output(), / {4}at /, "a stack trace reached the user");
-        await until(
-          "the failed run's processes to be gone",
-          () => engineProcesses(project).length === 0,
-          10_000,
-        );
+      assert.notEqual(code, 0, "pulumi up succeeded without its broker");
+      assert.notEqual(code, null, "pulumi up was killed by a signal");
+      assert.match(
+        up.output(),
+        new RegExp(
+          `RabbitMQ management API at ${broker.managementUrl.replace(/\./g, "\\.")} is unreachable`,
+        ),
+      );
+      assert.doesNotMatch(up.output(), / {4}at /, "a stack trace reached the user");
+      await noEngineProcessesLeft(project);
 
-        const failed = exportState(project, stack.name).deployment;
-        const pending = (failed.pending_operations ?? []).map(
-          (o) => `${o.type} ${o.resource.urn.split("::").pop()!}`,
-        );
-        const { steps, upMs } = await recoverAndCheck(project, stack, broker, t);
-        process.stderr.write(
-          `crash B: broker killed with ${middle.present}/${middle.of} queues declared; up failed ${failedAfterMs} ms later (exit ${String(code)}); pending in the state: ${pending.join(", ") || "none"}; recovery: ${steps.join("; ")} (${upMs} ms)\n`,
-        );
-        const destroyed = await stack.destroy();
-        assert.equal(destroyed.summary.result, "succeeded");
-        assert.deepEqual(await convergenceDiff(emptyTopology(), broker), []);
-      });
+      const failed = exportState(project, stack.name).deployment;
+      const pending = pendingOf(failed);
+      const { steps, upMs } = await recoverAndCheck(project, stack, broker, t, pending);
+      process.stderr.write(
+        `crash B: broker killed with ${middle.present}/${middle.of} queues declared; up failed ${failedAfterMs} ms later (exit ${String(code)}); pending in the state: ${pending.join(", ") || "none"}; recovery: ${steps.join("; ")} (${upMs} ms)\n`,
+      );
+      const destroyed = await stack.destroy();
+      assert.equal(destroyed.summary.result, "succeeded");
+      assert.deepEqual(await convergenceDiff(emptyTopology(), broker), []);
     });
   },
 );
