@@ -2,12 +2,15 @@
 // objects (bench/topology-run.ts's syntheticConfig) is interrupted in the middle, and the next
 // `pulumi up` must converge to exactly the declared topology: nothing missing or orphaned on the
 // broker (tests/support/converged.ts), no pending operations and no duplicate resources in the
-// state, and a preview with no changes after it.
-//   A. `kill -9` of the whole `pulumi up` process group (CLI, language host, providers);
+// state, and a preview with no changes after it. What the user has to do after a kill is in
+// `recoverAndCheck`: `pulumi cancel`, `pulumi up`, `pulumi refresh --clear-pending-creates`.
+//   A. `kill -9` of the whole run: the CLI's process group and those of the language host and the
+//      providers (the engine starts each plugin in a process group of its own, so a kill of the
+//      CLI's group alone leaves them running);
 //   B. the broker killed (SIGKILL of its VM) under a running `pulumi up`, then started again on
 //      the same ports and data.
 // "In the middle" is decided from the broker: some but not all of the declared queues exist.
-// Everything is started here and stopped by PID: the up's process group, the broker's VM.
+// Everything is started here and stopped by PID: the run's processes, the broker's VM.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -52,8 +55,8 @@ interface Run {
 }
 
 /**
- * `pulumi ARGS` in the project folder, as a user would run it: its own process group (so a kill
- * reaches the CLI, the language host and the providers, and nothing else), output to a file.
+ * `pulumi ARGS` in the project folder, as a user would run it, in a process group of its own
+ * (its plugins get theirs: see engineProcesses), output to a file.
  */
 function pulumi(project: TestProject, args: string[]): Run {
   const log = path.join(project.dir, `pulumi-${Date.now()}-${args[0]}.log`);
@@ -238,7 +241,7 @@ before(async () => {
 });
 after(async () => {
   try {
-    for (const pid of engineProcesses(project)) tryKill(pid);
+    if (project) for (const pid of engineProcesses(project)) tryKill(pid);
   } finally {
     project?.dispose();
     await broker?.stop();
