@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ManagementApi, amqpUrl, managementApi } from "./management";
+import { exited, killGroup, tryKill, waitExit } from "./processes";
 import { NodeGroup, ensureRabbitInstalled } from "./rabbit-node";
 import { until } from "./wait";
 
@@ -136,8 +137,15 @@ function makeBroker(p: BrokerParts): Broker {
 export interface RestartableBroker extends Broker {
   /** Stops the node (rabbitmqctl stop), keeping its data and ports. */
   stopNode(): Promise<void>;
+  /**
+   * Kills the node as a crash would: SIGKILL to its beam.smp by PID, no shutdown; resolves once
+   * it has exited. Data and ports are kept for `startNode`.
+   */
+  killNode(): Promise<void>;
   /** Starts it again on the same ports and data; resolves once AMQP and management answer. */
   startNode(): Promise<void>;
+  /** Whether the node's rabbitmq-server is running (started and not exited). */
+  nodeRunning(): boolean;
 }
 
 /** A new private node whatever WARREN_TEST_BROKER says, e.g. for a test that restarts it. */
@@ -202,7 +210,21 @@ async function startPrivateNodeOnce(opts: StartBrokerOptions): Promise<Restartab
     startMs: Math.round(performance.now() - t0),
     stop: () => group.destroy(),
   });
-  return { ...broker, stopNode: () => node.stop(), startNode };
+  const killNode = async () => {
+    const child = node.child;
+    if (!child || exited(child)) return;
+    tryKill(node.beamPid());
+    // rabbitmq-server (a shell script) waits for the VM and exits with it.
+    await waitExit(child, 20_000);
+    killGroup(child); // its helpers (erl_child_setup, inet_gethost), should any outlive the VM
+  };
+  return {
+    ...broker,
+    stopNode: () => node.stop(),
+    killNode,
+    startNode,
+    nodeRunning: () => node.running,
+  };
 }
 
 /** The node's files and environment: loopback listeners, the admin as the only user, management. */
