@@ -249,3 +249,69 @@ export function planDestroy(olds: VhostEntries): DestroySteps {
     deleteLimits: Object.keys(olds.vhost.limits),
   };
 }
+
+/** A declared queue or exchange as the broker reports it in `GET /api/definitions/{vhost}`. */
+export interface LiveDeclaration {
+  readonly name: string;
+  readonly [setting: string]: unknown;
+}
+
+/** JSON with object keys sorted, so two equal settings compare equal. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v);
+}
+
+/**
+ * Declared queues and exchanges that the broker already held with other settings. A definitions
+ * import leaves an existing queue or exchange as it is (and answers 204), so an object that was on
+ * the broker before this stack recorded it (an interrupted create retried with another config, a
+ * vhost adopted from elsewhere) would silently keep its old settings; these are the messages to
+ * fail the apply with instead.
+ */
+export function declarationConflicts(
+  vhost: string,
+  declared: VhostDefinitions,
+  live: {
+    readonly queues?: readonly LiveDeclaration[];
+    readonly exchanges?: readonly LiveDeclaration[];
+  },
+): string[] {
+  const out: string[] = [];
+  const check = (
+    kind: "queue" | "exchange",
+    want: readonly Record<string, unknown>[],
+    have: readonly LiveDeclaration[] | undefined,
+    keys: readonly string[],
+  ) => {
+    const byName = new Map((have ?? []).map((o) => [o.name, o]));
+    for (const w of want) {
+      const h = byName.get(w.name as string);
+      if (!h) continue;
+      const diffs = keys
+        .filter((k) => canonical(w[k] ?? {}) !== canonical(h[k] ?? {}))
+        .map((k) => `${k} ${canonical(h[k] ?? {})} (declared ${canonical(w[k] ?? {})})`);
+      if (diffs.length)
+        out.push(
+          `${kind} ${String(w.name)} in vhost ${vhost} exists on the broker with other settings: ` +
+            `${diffs.join(", ")}; RabbitMQ cannot change them in place and warren did not create ` +
+            `it with these, so it leaves it alone: delete it on the broker (its messages go with ` +
+            `it) or declare the settings it has`,
+        );
+    }
+  };
+  check("exchange", declared.exchanges, live.exchanges, [
+    "type",
+    "durable",
+    "auto_delete",
+    "internal",
+    "arguments",
+  ]);
+  check("queue", declared.queues, live.queues, ["durable", "auto_delete", "arguments"]);
+  return out;
+}

@@ -10,7 +10,9 @@ import {
   type ApplySteps,
   type BindingEntry,
   type DestroySteps,
+  type LiveDeclaration,
   type VhostEntries,
+  declarationConflicts,
   planApply,
   planDestroy,
   policyBody,
@@ -50,6 +52,13 @@ async function apply(c: ManagementConnection, v: string, s: ApplySteps, e: Vhost
   );
   await deleteObjects(c, v, s);
   await callApi(c, "POST", apiPath("definitions", v), s.definitions);
+  // The import leaves an existing queue or exchange as it is: fail on one that differs.
+  const live = (await callApi(c, "GET", apiPath("definitions", v))) as {
+    queues?: LiveDeclaration[];
+    exchanges?: LiveDeclaration[];
+  };
+  const conflicts = declarationConflicts(v, s.definitions, live);
+  if (conflicts.length) throw new Error(conflicts.join("\n"));
   await eachLimited(s.putOperatorPolicies, WIDTH, (p) =>
     callApi(c, "PUT", apiPath("operator-policies", v, p.name), policyBody(p)),
   );
