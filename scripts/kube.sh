@@ -10,7 +10,8 @@
 #
 # Parts: kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy (k8s.io/kubernetes
 # v1.35.4) and coredns, built by scripts/kube/build.sh; etcd, containerd, runc and the CNI plugins
-# are Debian's packages (installed by `up` when missing); kubectl is Debian's kubernetes-client.
+# are Debian's packages (installed by `up` when missing); kubectl is Debian's kubernetes-client unless the
+# machine already has one (then that one is used).
 #
 # Addresses, all created here and fenced: the node is 10.213.255.1/32 on lo (API server :6443,
 # kubelet :10250, cluster DNS :53); pods get 10.213.0.0/24 on the bridge wkube0; services
@@ -629,13 +630,18 @@ EOF
 
 install_packages() {
   [[ "$(id -u)" == 0 ]] || die "the local Kubernetes needs root (and Debian's etcd-server, containerd, runc, containernetworking-plugins, kubernetes-client)"
-  log "installing Debian's etcd-server, containerd, runc, containernetworking-plugins, kubernetes-client..."
   local made_policy=
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
   fi
-  local pkgs=(etcd-server containerd runc containernetworking-plugins kubernetes-client iptables openssl util-linux curl)
+  local pkgs=(etcd-server containerd runc containernetworking-plugins iptables openssl util-linux curl)
+  # A kubectl the machine already has (another package's, e.g. a cloud SDK's kubectl) is used as
+  # it is: Debian's kubernetes-client would try to overwrite its /usr/bin/kubectl and fail.
+  command -v kubectl >/dev/null || pkgs+=(kubernetes-client)
+  log "installing Debian's ${pkgs[*]}..."
   export DEBIAN_FRONTEND=noninteractive
+  # An install that stopped half-way (packages unpacked, not configured) is finished first.
+  [[ -z "$(dpkg --audit 2>/dev/null)" ]] || dpkg --configure -a >&2 || true
   apt-get install -y --no-install-recommends "${pkgs[@]}" >&2 ||
     { apt-get update >&2 && apt-get install -y --no-install-recommends "${pkgs[@]}" >&2; } ||
     { [[ -z "$made_policy" ]] || rm -f /usr/sbin/policy-rc.d; die "apt-get install failed"; }

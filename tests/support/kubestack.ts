@@ -493,8 +493,8 @@ export function machineState(): Record<string, string[]> {
     }
   }
   return {
-    iptables: lines(run("iptables-save", [])),
-    ip6tables: lines(run("ip6tables-save", [])),
+    iptables: withoutEmptyTables(lines(run("iptables-save", []))),
+    ip6tables: withoutEmptyTables(lines(run("ip6tables-save", []))),
     links: lines(run("ip", ["-br", "link"])).map((l) => l.split(/\s+/)[0]),
     addresses: lines(run("ip", ["-br", "addr"])),
     mounts: lines(fs.readFileSync("/proc/self/mounts", "utf8")).filter(
@@ -505,6 +505,22 @@ export function machineState(): Record<string, string[]> {
       .filter((h) => fs.existsSync(`/sys/fs/cgroup/${h}/warren-kube`)),
     processes: ours,
   };
+}
+
+/**
+ * An iptables-save listing without the tables that hold nothing: no rules, no chains of their
+ * own, every built-in chain accepting. The kernel creates such a table the first time anything
+ * lists it (kube-proxy and the kubelet do), and it cannot be removed again short of unloading
+ * the module, but it changes nothing; only on a machine that never had it does it show.
+ */
+export function withoutEmptyTables(listing: readonly string[]): string[] {
+  const tables: string[][] = [];
+  for (const l of listing)
+    if (l.startsWith("*") || tables.length === 0) tables.push([l]);
+    else tables[tables.length - 1].push(l);
+  const empty = (t: readonly string[]) =>
+    t.slice(1).every((l) => l === "COMMIT" || /^:[A-Z]+ ACCEPT$/.test(l));
+  return tables.filter((t) => !(t[0].startsWith("*") && empty(t))).flat();
 }
 
 /** Whether the local cluster answers now (`scripts/kube.sh status`). */
