@@ -6,7 +6,7 @@
 //     scripts/terraform/build.sh on first use) on the same objects (bench/terraform.ts): `apply`,
 //     a no-op `plan` (which refreshes every resource, as Terraform does by default), `destroy`,
 //     at the default parallelism (10);
-//   - warren: `up`, a no-op `preview`, `refresh`, `destroy`.
+//   - warren: `pulumi up --skip-preview`, a no-op `pulumi preview`, `refresh`, `destroy` (the CLI).
 // Before each tool the broker must hold none of the objects (leftovers are noted and removed), and
 // after each create it must hold exactly the spec's objects. BENCH_REPEAT=N (default 1) repeats
 // every measurement N times; the table then shows the median and, in brackets, the minimum.
@@ -229,11 +229,29 @@ async function measure(
       await step("terraform destroy", row.terraform.destroy, () => dir.destroy());
 
       await ensureClean(broker, `warren up (${at})`);
-      await step("warren up", row.warren.create, () => stack.up());
+      // The pulumi CLI as a user (and CI, `npm run up`) runs it, as Terraform's CLI above; the
+      // Automation API would add its own CLI calls (stack select, config) to every step.
+      const pulumi =
+        (...args: string[]) =>
+        () => {
+          const r = project.cli([...args, "--stack", stack.name, "--non-interactive"]);
+          if (r.code !== 0)
+            throw new Error(`pulumi ${args.join(" ")} (${at}) failed:\n${r.stderr}${r.stdout}`);
+          return Promise.resolve();
+        };
+      await step("warren up", row.warren.create, pulumi("up", "--yes", "--skip-preview"));
       await expectCreated(broker, t, `warren up (${at})`);
-      await step("warren preview", row.warren.plan, () => stack.preview({ expectNoChanges: true }));
-      await step("warren refresh", row.warren.refresh, () => stack.refresh());
-      await step("warren destroy", row.warren.destroy, () => stack.destroy());
+      await step("warren preview", row.warren.plan, pulumi("preview", "--expect-no-changes"));
+      await step(
+        "warren refresh",
+        row.warren.refresh,
+        pulumi("refresh", "--yes", "--skip-preview"),
+      );
+      await step(
+        "warren destroy",
+        row.warren.destroy,
+        pulumi("destroy", "--yes", "--skip-preview"),
+      );
     }
     await ensureClean(broker, `the next size (after ${objects} objects)`);
   } finally {
