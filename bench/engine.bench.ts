@@ -16,6 +16,7 @@ import { HASHING_ALGORITHM, hashPassword } from "../components/cluster/definitio
 import { loadWarrenSpec } from "../components/config/spec";
 import type { TopologySpec } from "../components/topology/spec";
 import { ensureBroker, type Broker } from "../tests/support/broker";
+import { KINDS, type Kind, brokerView, counts, readBroker } from "../tests/support/converged";
 import { objectDefinitions } from "../tests/support/definitions";
 import { testProject } from "../tests/support/engine";
 import { PROVIDER_VERSION, TERRAFORM_VERSION, terraformConfig } from "./terraform";
@@ -55,51 +56,11 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
-type Kind = keyof TopologySpec;
 type Counts = Record<Kind, number>;
 
-const KINDS: readonly Kind[] = [
-  "vhosts",
-  "users",
-  "permissions",
-  "topicPermissions",
-  "exchanges",
-  "queues",
-  "bindings",
-  "policies",
-  "operatorPolicies",
-];
-
 /** The objects on the broker that a topology could own: all but "/", its admin and built-ins. */
-async function brokerObjects(broker: Broker): Promise<Counts> {
-  type Named = { name: string; vhost?: string };
-  const get = (p: string) => broker.mgmtJson<Named[]>(p);
-  const [vhosts, users, permissions, topic, exchanges, queues, bindings, policies, operator] =
-    await Promise.all([
-      get("/api/vhosts"),
-      get("/api/users"),
-      broker.mgmtJson<{ user: string; vhost: string }[]>("/api/permissions"),
-      broker.mgmtJson<{ user: string; vhost: string }[]>("/api/topic-permissions"),
-      get("/api/exchanges"),
-      get("/api/queues?columns=name,vhost"),
-      broker.mgmtJson<{ source: string; vhost: string }[]>("/api/bindings"),
-      get("/api/policies"),
-      get("/api/operator-policies"),
-    ]);
-  return {
-    vhosts: vhosts.filter((v) => v.name !== "/").length,
-    users: users.filter((u) => u.name !== broker.adminUser).length,
-    // Not the admin's: the management API may grant it a vhost it creates.
-    permissions: permissions.filter((p) => p.user !== broker.adminUser).length,
-    topicPermissions: topic.length,
-    exchanges: exchanges.filter((x) => x.name !== "" && !x.name.startsWith("amq.")).length,
-    queues: queues.length,
-    // The default exchange's implicit binding of every queue is not an object of the topology.
-    bindings: bindings.filter((b) => b.source !== "").length,
-    policies: policies.length,
-    operatorPolicies: operator.length,
-  };
-}
+const brokerObjects = async (broker: Broker): Promise<Counts> =>
+  counts(brokerView(await readBroker(broker), { adminUser: broker.adminUser }));
 
 const describeCounts = (c: Counts) =>
   KINDS.filter((k) => c[k])

@@ -176,7 +176,7 @@ export function definitionsOf(e: VhostEntries): VhostDefinitions {
       destination: b.destination,
       destination_type: b.destinationType,
       routing_key: b.routingKey,
-      arguments: b.argumentsJson ? (JSON.parse(b.argumentsJson) as unknown) : {},
+      arguments: bindingArguments(b),
     })),
     policies: Object.values(e.policies).map(policyBody),
   };
@@ -256,15 +256,24 @@ export interface LiveDeclaration {
   readonly [setting: string]: unknown;
 }
 
-/** JSON with object keys sorted, so two equal settings compare equal. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object")
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
+/** JSON with every object's keys sorted, so equal settings give equal strings. */
+export function canonical(v: unknown): string {
+  const sort = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(sort)
+      : x && typeof x === "object"
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+          )
+        : x;
+  return JSON.stringify(sort(v));
+}
+
+/** A binding's arguments as the management API takes and reports them. */
+export function bindingArguments(b: BindingEntry): Record<string, unknown> {
+  return b.argumentsJson ? (JSON.parse(b.argumentsJson) as Record<string, unknown>) : {};
 }
 
 /**

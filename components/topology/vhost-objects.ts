@@ -12,6 +12,8 @@ import {
   type DestroySteps,
   type LiveDeclaration,
   type VhostEntries,
+  bindingArguments,
+  canonical,
   declarationConflicts,
   planApply,
   planDestroy,
@@ -94,15 +96,9 @@ async function deleteBinding(c: ManagementConnection, v: string, b: BindingEntry
   const live = (await callApi(c, "GET", at, undefined, { missingOk: true })) as
     | { routing_key: string; arguments: Record<string, unknown>; properties_key: string }[]
     | undefined;
-  const args = b.argumentsJson ? (JSON.parse(b.argumentsJson) as Record<string, unknown>) : {};
-  const key = (o: Record<string, unknown>) =>
-    JSON.stringify(
-      Object.keys(o)
-        .sort()
-        .map((k) => [k, o[k]]),
-    );
+  const args = canonical(bindingArguments(b));
   for (const l of live ?? [])
-    if (l.routing_key === b.routingKey && key(l.arguments ?? {}) === key(args))
+    if (l.routing_key === b.routingKey && canonical(l.arguments ?? {}) === args)
       await callApi(c, "DELETE", `${at}/${encodeURIComponent(l.properties_key)}`, undefined, {
         missingOk: true,
       });
@@ -174,21 +170,9 @@ const provider: pulumi.dynamic.ResourceProvider<Inputs, Inputs> = {
     const qs = names(live.queues);
     const ps = names(live.policies);
     const os = names(ops);
-    const sortedArgs = (o: Record<string, unknown> | undefined) =>
-      JSON.stringify(
-        Object.keys(o ?? {})
-          .sort()
-          .map((k) => [k, o![k]]),
-      );
     const bs = new Set(
       (live.bindings ?? []).map((b) =>
-        JSON.stringify([
-          b.source,
-          b.destination,
-          b.destination_type,
-          b.routing_key,
-          sortedArgs(b.arguments),
-        ]),
+        canonical([b.source, b.destination, b.destination_type, b.routing_key, b.arguments ?? {}]),
       ),
     );
     return {
@@ -201,14 +185,12 @@ const provider: pulumi.dynamic.ResourceProvider<Inputs, Inputs> = {
         operatorPolicies: keep(p.operatorPolicies, (x) => os.has(x.name)),
         bindings: keep(p.bindings, (b) =>
           bs.has(
-            JSON.stringify([
+            canonical([
               b.source,
               b.destination,
               b.destinationType,
               b.routingKey,
-              sortedArgs(
-                b.argumentsJson ? (JSON.parse(b.argumentsJson) as Record<string, unknown>) : {},
-              ),
+              bindingArguments(b),
             ]),
           ),
         ),

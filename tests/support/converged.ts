@@ -5,7 +5,10 @@
 // and the diff are pure (tests/unit/topology/converged.test.ts); `assertConverged` reads a live
 // broker.
 import type { ManagementApi } from "./management";
+import { canonical } from "../../components/topology/apply-plan";
 import type { TopologySpec } from "../../components/topology/spec";
+
+export { canonical };
 
 export const KINDS = [
   "vhosts",
@@ -22,21 +25,6 @@ export type Kind = (typeof KINDS)[number];
 
 /** Per kind: identity → settings (canonical JSON). */
 export type TopologyView = Record<Kind, Map<string, string>>;
-
-/** JSON with every object's keys sorted, so equal settings give equal strings. */
-export function canonical(v: unknown): string {
-  const sort = (x: unknown): unknown =>
-    Array.isArray(x)
-      ? x.map(sort)
-      : x && typeof x === "object"
-        ? Object.fromEntries(
-            Object.keys(x)
-              .sort()
-              .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
-          )
-        : x;
-  return JSON.stringify(sort(v));
-}
 
 const bindingId = (b: {
   vhost: string;
