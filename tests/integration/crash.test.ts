@@ -9,13 +9,15 @@
 //      CLI's group alone leaves them running);
 //   B. the broker killed (SIGKILL of its VM) under a running `pulumi up`, then started again on
 //      the same ports and data.
-// "In the middle" is decided from the broker: some but not all of the declared queues exist.
+// "In the middle" is made exact by a gate in front of the management API (tests/support/gate.ts):
+// it lets two of the five vhosts' definitions imports through and holds the rest unanswered, so
+// some but not all of the declared queues exist (checked) when the kill comes.
 // Everything is started here and stopped by PID: the run's processes, the broker's VM.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import * as amqp from "amqplib";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { syntheticConfig } from "../../bench/topology-run";
@@ -24,17 +26,21 @@ import { emptyTopology, type TopologySpec } from "../../components/topology/spec
 import { type RestartableBroker, startRestartableBroker } from "../support/broker";
 import { assertConverged, convergenceDiff } from "../support/converged";
 import { type TestProject, testProject } from "../support/engine";
-import { describeProcess, exited, pidsWhere, tryKill } from "../support/processes";
+import { type Gate, startGate } from "../support/gate";
+import { describeProcess, pidsWhere, tryKill } from "../support/processes";
 import { until } from "../support/wait";
 
 const OBJECTS = 1000;
 const VHOST_OBJECTS = "pulumi-nodejs:dynamic/warren:VhostObjects";
 const BROKER_ACCESS = "pulumi-nodejs:dynamic/warren:BrokerAccess";
 
+/** Vhost imports the gate lets through before it holds the rest (of 5 vhosts). */
+const PASS_IMPORTS = 2;
+
 function stackConfig(b: RestartableBroker): Record<string, unknown> {
   return {
     ...syntheticConfig(OBJECTS),
-    "warren:broker": { managementUrl: b.managementUrl, username: b.adminUser },
+    "warren:broker": { managementUrl: gate.url, username: b.adminUser },
   };
 }
 
@@ -109,29 +115,33 @@ async function noEngineProcessesLeft(project: TestProject): Promise<void> {
   });
 }
 
-/** Waits until the up has created some, but not all, of the declared queues; returns how many. */
+/**
+ * Waits until the gate has let `PASS_IMPORTS` vhost imports through and holds a later one (the
+ * up is then stopped in the middle, and stays there); returns how many of the declared queues
+ * are on the broker, which must be some but not all.
+ */
 async function caughtInTheMiddle(
   b: RestartableBroker,
   t: TopologySpec,
   up: Run,
-): Promise<{ present: number; of: number }> {
+): Promise<{ present: number; of: number; imported: string[]; held: string[] }> {
+  const ended = up.done.then((code) => {
+    throw new Error(
+      `pulumi up ended (exit ${String(code)}) before it was caught in the middle:\n${up.output().slice(-3000)}`,
+    );
+  });
+  const { imported, held } = await Promise.race([gate.caught(), ended]);
+  ended.catch(() => undefined);
   const want = new Set(t.queues.map((q) => `${q.vhost}/${q.name}`));
-  return until(
-    "the up to be in the middle (some but not all declared queues on the broker)",
-    async () => {
-      if (exited(up.child))
-        throw new Error(
-          `pulumi up ended (exit ${String(up.child.exitCode)}) before it was caught in the middle:\n${up.output().slice(-3000)}`,
-        );
-      const live = await b.mgmtJson<{ name: string; vhost: string }[]>(
-        "/api/queues?columns=name,vhost",
-      );
-      const present = live.filter((q) => want.has(`${q.vhost}/${q.name}`)).length;
-      return present > 0 && present < want.size ? { present, of: want.size } : false;
-    },
-    10 * 60_000,
-    100,
+  const live = await b.mgmtJson<{ name: string; vhost: string }[]>(
+    "/api/queues?columns=name,vhost",
   );
+  const present = live.filter((q) => want.has(`${q.vhost}/${q.name}`)).length;
+  assert.ok(
+    present > 0 && present < want.size,
+    `not in the middle: ${present} of ${want.size} declared queues on the broker (imported: ${imported.join(", ")}; held: ${held.join(", ")})`,
+  );
+  return { present, of: want.size, imported, held };
 }
 
 interface Exported {
@@ -235,9 +245,17 @@ async function recoverAndCheck(
 
 let broker: RestartableBroker;
 let project: TestProject;
+let gate: Gate;
 before(async () => {
   broker = await startRestartableBroker({ startTimeoutMs: 120_000 });
   project = await testProject();
+});
+// A new gate for each case, in front of the broker's management API.
+beforeEach(async () => {
+  gate = await startGate(broker.managementUrl, PASS_IMPORTS);
+});
+afterEach(async () => {
+  await gate.close();
 });
 after(async () => {
   try {
@@ -267,6 +285,7 @@ describe(
       for (const pid of killed) tryKill(pid);
       assert.equal(await up.done, null, "pulumi up was not killed");
       await noEngineProcessesLeft(project);
+      await gate.reopen();
 
       const crashed = exportState(project, stack.name).deployment;
       const pending = pendingOf(crashed);
@@ -293,7 +312,10 @@ describe(
       let middle: { present: number; of: number };
       try {
         middle = await caughtInTheMiddle(broker, t, up);
+        // The broker's VM killed, and its port gone with it: the held imports are reset, and new
+        // connections refused, as when the broker's machine dies.
         await broker.killNode();
+        await gate.cut();
         // The up must fail on its own, and soon: no hang on a broker that went away.
         const killedAt = Date.now();
         const timeout = new Promise<"hang">((r) => setTimeout(() => r("hang"), 3 * 60_000).unref());
@@ -304,14 +326,13 @@ describe(
       } finally {
         tryKill(-up.child.pid!);
         if (!broker.nodeRunning()) await broker.startNode();
+        await gate.reopen();
       }
       assert.notEqual(code, 0, "pulumi up succeeded without its broker");
       assert.notEqual(code, null, "pulumi up was killed by a signal");
       assert.match(
         up.output(),
-        new RegExp(
-          `RabbitMQ management API at ${broker.managementUrl.replace(/\./g, "\\.")} is unreachable`,
-        ),
+        new RegExp(`RabbitMQ management API at ${gate.url.replace(/\./g, "\\.")} is unreachable`),
       );
       assert.doesNotMatch(up.output(), / {4}at /, "a stack trace reached the user");
       await noEngineProcessesLeft(project);
