@@ -26,6 +26,7 @@ export {
   enabledPlugins,
   dockerNodeNames,
   definitionsPath,
+  tlsPaths,
   DEFAULT_PORTS,
   CONFIG_DIR,
   RABBITMQ_HOME,

@@ -30,6 +30,10 @@ export interface NodePorts {
   readonly prometheus: number;
   /** Erlang distribution (inter-node and CLI traffic). */
   readonly distribution: number;
+  /** AMQP over TLS (with `warren:cluster.tls` on). */
+  readonly amqps: number;
+  /** The management API over TLS (with `warren:cluster.tls` on). */
+  readonly managementTls: number;
 }
 
 /** RabbitMQ's standard ports; what both runtimes use, since each node has its own address. */
@@ -38,6 +42,8 @@ export const DEFAULT_PORTS: NodePorts = {
   management: 15672,
   prometheus: 15692,
   distribution: 25672,
+  amqps: 5671,
+  managementTls: 15671,
 };
 
 /** Erlang's port mapper, where nodes look each other's distribution port up (fixed by Erlang). */
@@ -88,6 +94,16 @@ const HEADER = (file: string, why: string) =>
     `# ${why}`,
   ].join("\n");
 
+/**
+ * Where a node finds its TLS files, named as in a Kubernetes TLS Secret (`tls.crt`, `tls.key`,
+ * `ca.crt`) so that one can be mounted as it is: the CA that clients' certificates are checked
+ * against, the node's certificate (its chain up to the CA) and its private key.
+ */
+export function tlsPaths(node: NodeOptions = {}): { ca: string; cert: string; key: string } {
+  const dir = `${node.configDir ?? CONFIG_DIR}/tls`;
+  return { ca: `${dir}/ca.crt`, cert: `${dir}/tls.crt`, key: `${dir}/tls.key` };
+}
+
 /** The definitions file (admin user), next to rabbitmq.conf; see definitions.ts. */
 export function definitionsPath(node: NodeOptions = {}): string {
   return `${node.configDir ?? CONFIG_DIR}/definitions.json`;
@@ -110,7 +126,7 @@ export function renderRabbitmqConf(
   ];
 
   lines.push(
-    ...listenerLines(ports, node.bindAddress),
+    ...listenerLines(spec, ports, node),
     ...formationLines(spec, runtime),
     ...alarmLines(spec),
     ...accessLines(spec, runtime, node),
@@ -119,12 +135,26 @@ export function renderRabbitmqConf(
   return lines.join("\n");
 }
 
-function listenerLines(ports: NodePorts, ip: string | undefined): string[] {
+function listenerLines(spec: ClusterSpec, ports: NodePorts, node: NodeOptions): string[] {
+  const ip = node.bindAddress;
+  const at = (port: number) => (ip === undefined ? `${port}` : `${ip}:${port}`);
+  const tls = spec.tls.mode !== "off";
+  const plaintext = !tls || !spec.tls.disablePlaintext;
   const out: string[] = [];
   out.push("## Listeners");
-  out.push(`listeners.tcp.default = ${ip === undefined ? ports.amqp : `${ip}:${ports.amqp}`}`);
-  if (ip !== undefined) out.push(`management.tcp.ip = ${ip}`);
-  out.push(`management.tcp.port = ${ports.management}`);
+  out.push(`listeners.tcp${plaintext ? `.default = ${at(ports.amqp)}` : " = none"}`);
+  if (tls)
+    out.push(`listeners.ssl.default = ${at(ports.amqps)}`, ...tlsOptions("ssl_options", node));
+  // The management plugin opens only the listeners configured here: without management.tcp.*
+  // its plaintext port stays closed.
+  if (plaintext) {
+    if (ip !== undefined) out.push(`management.tcp.ip = ${ip}`);
+    out.push(`management.tcp.port = ${ports.management}`);
+  }
+  if (tls) {
+    if (ip !== undefined) out.push(`management.ssl.ip = ${ip}`);
+    out.push(`management.ssl.port = ${ports.managementTls}`, ...tlsOptions("management.ssl", node));
+  }
   // The Prometheus endpoint has no authentication: the runtimes limit who reaches the port.
   if (ip !== undefined) out.push(`prometheus.tcp.ip = ${ip}`);
   out.push(`prometheus.tcp.port = ${ports.prometheus}`);
@@ -132,6 +162,24 @@ function listenerLines(ports: NodePorts, ip: string | undefined): string[] {
   if (ip !== undefined) out.push(`distribution.listener.interface = ${ip}`);
   out.push("");
   return out;
+}
+
+/**
+ * A TLS listener's files and checks. Clients log in with passwords and need no certificate, but
+ * one that shows a certificate the CA did not sign is refused (verify_peer without
+ * fail_if_no_peer_cert). TLS 1.2 and 1.3 only.
+ */
+function tlsOptions(prefix: string, node: NodeOptions): string[] {
+  const files = tlsPaths(node);
+  return [
+    `${prefix}.cacertfile = ${files.ca}`,
+    `${prefix}.certfile = ${files.cert}`,
+    `${prefix}.keyfile = ${files.key}`,
+    `${prefix}.verify = verify_peer`,
+    `${prefix}.fail_if_no_peer_cert = false`,
+    `${prefix}.versions.1 = tlsv1.3`,
+    `${prefix}.versions.2 = tlsv1.2`,
+  ];
 }
 
 function formationLines(spec: ClusterSpec, runtime: ClusterRuntime): string[] {

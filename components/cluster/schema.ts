@@ -129,6 +129,29 @@ export const clusterSchema = z
     namespace: z.string().optional(),
     /** How the client service is exposed. @default "ClusterIP" */
     exposure: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
+    /**
+     * TLS for AMQP (5671) and the management API (15671), from certificate files every node
+     * finds under TLS_DIR (render.ts). Inter-node (Erlang distribution) traffic is not covered.
+     * @default {mode: "off"}
+     */
+    tls: z
+      .object({
+        /**
+         * `generate`: a CA and node certificates made by the stack; `secret`: certificates the
+         * user brings; `off`: plaintext listeners only. The runtimes do not provide the
+         * certificate files yet (issue 16), so validate.ts refuses anything but `off` for now.
+         * @default "off"
+         */
+        mode: z.enum(["generate", "secret", "off"]).default("off"),
+        /**
+         * With TLS on, close the plaintext AMQP (5672) and management (15672) listeners, so
+         * no password crosses the network in the clear. Ignored when `mode` is `off`.
+         * @default true
+         */
+        disablePlaintext: z.boolean().default(true),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 

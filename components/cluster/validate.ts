@@ -47,6 +47,7 @@ export function validateCluster(
   resourceIssues(spec, valid, add);
   changeIssues(spec, valid, previous, add);
   networkIssues(spec, add);
+  tlsIssues(spec, add);
   return issues;
 }
 
@@ -228,4 +229,14 @@ export function isCidr(text: string): boolean {
   const family = net.isIP(m[1]);
   const prefix = Number(m[2]);
   return family !== 0 && prefix <= (family === 4 ? 32 : 128);
+}
+
+function tlsIssues(spec: ClusterSpec, add: Add): void {
+  // The renderer emits the TLS listeners (render.ts), but neither runtime mounts certificate
+  // files on its nodes yet: a node told to use missing files would not start.
+  if (spec.tls.mode !== "off")
+    add(
+      "tls.mode",
+      `${show(spec.tls.mode)} is not available yet: neither the Docker nor the Kubernetes runtime provides the certificate files its nodes need (issue 16); use "off"`,
+    );
 }

@@ -38,6 +38,7 @@ describe("warren:cluster defaults", () => {
       management: { allowedCidrs: [] },
       amqp: {},
       exposure: "ClusterIP",
+      tls: { mode: "off", disablePlaintext: true },
     });
   });
 
