@@ -1,6 +1,7 @@
 // Generated user passwords: random once, kept (as a secret) in the stack state, stable across
 // runs, rotated by bumping `rotation`. A dynamic provider, so no extra provider plugin is needed.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { DynamicResource, dynamicProvider } from "./dynamic-resource";
 
 interface PasswordInputs {
   readonly length: number;
@@ -10,7 +11,7 @@ interface PasswordOutputs extends PasswordInputs {
   readonly value: string;
 }
 
-const provider: pulumi.dynamic.ResourceProvider<PasswordInputs, PasswordOutputs> = {
+const provider = dynamicProvider("GeneratedPassword", {
   create(inputs) {
     // Required inside the function: Pulumi serializes the provider's code into the state and runs
     // it later in its dynamic-provider host, without this module's imports.
@@ -26,7 +27,7 @@ const provider: pulumi.dynamic.ResourceProvider<PasswordInputs, PasswordOutputs>
     const replaces = (["length", "rotation"] as const).filter((k) => olds[k] !== news[k]);
     return Promise.resolve({ changes: replaces.length > 0, replaces });
   },
-};
+} satisfies pulumi.dynamic.ResourceProvider<PasswordInputs, PasswordOutputs>);
 
 export interface GeneratedPasswordArgs {
   /** Characters. @default 32 */
@@ -35,16 +36,15 @@ export interface GeneratedPasswordArgs {
   readonly rotation?: number;
 }
 
-export class GeneratedPassword extends pulumi.dynamic.Resource {
+export class GeneratedPassword extends DynamicResource {
   declare public readonly value: pulumi.Output<string>;
   constructor(name: string, args: GeneratedPasswordArgs = {}, opts?: pulumi.CustomResourceOptions) {
     super(
+      "GeneratedPassword",
       provider,
       name,
       { length: args.length ?? 32, rotation: args.rotation ?? 0, value: undefined },
       { ...opts, additionalSecretOutputs: ["value"] },
-      "warren",
-      "GeneratedPassword",
     );
   }
 }

@@ -3,6 +3,7 @@
 // for why one resource instead of one per object). Passwords not given are generated once (32
 // characters, base64url) and kept as secrets in the state; they never appear in the inputs.
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource, dynamicProvider } from "../core/dynamic-resource";
 import { type ManagementConnection, apiPath, callApi, eachLimited } from "./management";
 
 export interface UserEntry {
@@ -111,7 +112,7 @@ async function apply(news: Inputs, olds: Outputs | undefined): Promise<Outputs> 
   return { ...news, passwords };
 }
 
-const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
+const provider = dynamicProvider("BrokerAccess", {
   diff(_id, olds, news) {
     const keys = [
       "users",
@@ -145,7 +146,7 @@ const provider: pulumi.dynamic.ResourceProvider<Inputs, Outputs> = {
       callApi(props.connection, "DELETE", apiPath("users", u), undefined, { missingOk: true }),
     );
   },
-};
+} satisfies pulumi.dynamic.ResourceProvider<Inputs, Outputs>);
 
 export interface BrokerAccessArgs {
   readonly connection: pulumi.Input<ManagementConnection>;
@@ -155,11 +156,12 @@ export interface BrokerAccessArgs {
 }
 
 /** Users, passwords and grants, applied as a whole (see the header). */
-export class BrokerAccess extends pulumi.dynamic.Resource {
+export class BrokerAccess extends DynamicResource {
   /** Every user's password, given or generated (secret). */
   declare public readonly passwords: pulumi.Output<Record<string, string>>;
   constructor(name: string, args: BrokerAccessArgs, opts?: pulumi.CustomResourceOptions) {
     super(
+      "BrokerAccess",
       provider,
       name,
       {
@@ -169,8 +171,6 @@ export class BrokerAccess extends pulumi.dynamic.Resource {
         passwords: undefined,
       },
       { ...opts, additionalSecretOutputs: ["connection", "given", "passwords"] },
-      "warren",
-      "BrokerAccess",
     );
   }
 }

@@ -6,6 +6,7 @@
 // resource step), and an interrupted apply is simply applied again. The steps are decided in
 // apply-plan.ts; a preview still shows each object's change (the inputs are keyed by name).
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource, dynamicProvider } from "../core/dynamic-resource";
 import {
   type ApplySteps,
   type BindingEntry,
@@ -104,7 +105,7 @@ async function deleteBinding(c: ManagementConnection, v: string, b: BindingEntry
       });
 }
 
-const provider: pulumi.dynamic.ResourceProvider<Inputs, Inputs> = {
+const provider = dynamicProvider("VhostObjects", {
   check(olds, news) {
     const before = olds && "vhost" in olds ? olds : undefined;
     const failures = retainedQueueChanges(before, news).map((reason) => ({
@@ -210,7 +211,7 @@ const provider: pulumi.dynamic.ResourceProvider<Inputs, Inputs> = {
       callApi(c, "DELETE", apiPath("vhost-limits", v, name), undefined, { missingOk: true }),
     );
   },
-};
+} satisfies pulumi.dynamic.ResourceProvider<Inputs, Inputs>);
 
 export interface VhostObjectsArgs {
   readonly connection: pulumi.Input<ManagementConnection>;
@@ -218,15 +219,14 @@ export interface VhostObjectsArgs {
 }
 
 /** One vhost and its objects, applied as a whole (see the header). */
-export class VhostObjects extends pulumi.dynamic.Resource {
+export class VhostObjects extends DynamicResource {
   constructor(name: string, args: VhostObjectsArgs, opts?: pulumi.CustomResourceOptions) {
     super(
+      "VhostObjects",
       provider,
       name,
       { ...args.entries, connection: args.connection, redeclared: [] },
       { ...opts, additionalSecretOutputs: ["connection"] },
-      "warren",
-      "VhostObjects",
     );
   }
 }
