@@ -131,7 +131,7 @@ export const clusterSchema = z
     exposure: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
     /**
      * TLS for AMQP (5671) and the management API (15671), from certificate files every node
-     * finds under TLS_DIR (render.ts). Inter-node (Erlang distribution) traffic is not covered.
+     * finds at tlsPaths (render.ts). Inter-node (Erlang distribution) traffic is not covered.
      * @default {mode: "off"}
      */
     tls: z

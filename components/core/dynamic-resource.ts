@@ -99,6 +99,9 @@ export function prebuiltText(type: string, dir: string = PREBUILT_DIR): string |
   return same ? p.text : undefined;
 }
 
+/** Each type's provider text, found or serialized once per program run (as the SDK caches it). */
+const texts = new Map<string, string | Promise<string>>();
+
 /**
  * A dynamic resource of `type` run by `provider`: the same resource `pulumi.dynamic.Resource`
  * makes, with the provider's prebuilt text when it is current.
@@ -112,7 +115,9 @@ export class DynamicResource extends pulumi.CustomResource {
     opts?: pulumi.CustomResourceOptions,
   ) {
     if ("__provider" in props) throw new Error("a dynamic resource must not define __provider");
-    const text = prebuiltText(type) ?? serializeProvider(provider);
+    let text = texts.get(type);
+    if (text === undefined)
+      texts.set(type, (text = prebuiltText(type) ?? serializeProvider(provider)));
     super(dynamicType(type), name, { ...props, __provider: text }, opts);
   }
 }

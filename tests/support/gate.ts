@@ -94,27 +94,24 @@ export async function startGate(target: string, passImports: number): Promise<Ga
     });
   const port = await listen(0);
   let open = true;
+  const shut = async () => {
+    if (!open) return;
+    open = false;
+    await stop();
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     caught: async () => {
       await caught;
       return { imported: [...imported], held: [...held] };
     },
-    cut: async () => {
-      if (!open) return;
-      open = false;
-      await stop();
-    },
+    cut: shut,
     reopen: async () => {
       holding = false;
       if (open) return;
       await listen(port);
       open = true;
     },
-    close: async () => {
-      if (!open) return;
-      open = false;
-      await stop();
-    },
+    close: shut,
   };
 }
