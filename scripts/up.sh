@@ -6,7 +6,8 @@
 #
 # Secrets for the stack (the local broker's admin password) live encrypted in
 # .warren/project/Pulumi.STACK.yaml; the committed Pulumi.STACK.yaml is never rewritten.
-# Environment: PULUMI_BACKEND_URL (default file://<repo>/.warren/state); PULUMI_CONFIG_PASSPHRASE
+# Environment: PULUMI_BACKEND_URL (default file://<repo>/.warren/state?metadata=skip,
+# scripts/state/backend.sh); PULUMI_CONFIG_PASSPHRASE
 # or PULUMI_CONFIG_PASSPHRASE_FILE (default: a passphrase generated once into
 # .warren/passphrase, mode 600). Extra arguments go to `pulumi up`.
 set -euo pipefail
@@ -24,7 +25,8 @@ export PATH="$toolchain_bin:$repo/node_modules/@pulumi/pulumi:$PATH" PULUMI_SKIP
 node bin/cli/warren.js validate --stack "$stack"
 
 mkdir -p .warren && chmod 700 .warren
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$repo/.warren/state}"
+. "$repo/scripts/state/backend.sh"
+warren_backend "$repo"
 if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
   if [ ! -s .warren/passphrase ]; then
     (umask 077 && head -c 32 /dev/urandom | base64 > .warren/passphrase)
@@ -32,7 +34,6 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
   fi
   export PULUMI_CONFIG_PASSPHRASE_FILE="$repo/.warren/passphrase"
 fi
-[[ "$PULUMI_BACKEND_URL" == file://* ]] && mkdir -p "${PULUMI_BACKEND_URL#file://}"
 
 # The engine works in .warren/project: a Pulumi.yaml that runs this checkout's compiled program,
 # and a machine-local stack file with the committed file's plain values plus this machine's

@@ -151,6 +151,19 @@ interface Exported {
   };
 }
 
+/**
+ * The file backend's `.attrs` sidecars in the project's state folder. The backend rewrites a
+ * sidecar in place (truncate, then write) before it renames the file itself into place, so a kill
+ * between the two left an empty one and "failed to load checkpoint: EOF" on every later command;
+ * warren's backend URL has `metadata=skip` (scripts/state/backend.sh), which writes none.
+ */
+function sidecars(project: TestProject): string[] {
+  const state = path.join(project.dir, ".state");
+  return (fs.readdirSync(state, { recursive: true }) as string[]).filter((f) =>
+    f.endsWith(".attrs"),
+  );
+}
+
 function exportState(project: TestProject, stack: string): Exported {
   const file = path.join(project.dir, `export-${Date.now()}.json`);
   const r = project.cli(["stack", "export", "--stack", stack, "--file", file]);
@@ -286,6 +299,7 @@ describe(
       assert.equal(await up.done, null, "pulumi up was not killed");
       await noEngineProcessesLeft(project);
       await gate.reopen();
+      assert.deepEqual(sidecars(project), [], "the state folder holds sidecars a kill can tear");
 
       const crashed = exportState(project, stack.name).deployment;
       const pending = pendingOf(crashed);

@@ -12,7 +12,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { toolchainPath } from "../support/engine";
+import { fileBackendUrl, toolchainPath } from "../support/engine";
 import { PROJECT_DIR } from "../support/program";
 
 const IMAGE = "warren/rabbitmq:3.10.8-bookworm";
@@ -166,7 +166,7 @@ describe("the docker provider under the real engine", () => {
       env = {
         ...process.env,
         PATH: toolchainPath(),
-        PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+        PULUMI_BACKEND_URL: fileBackendUrl(path.join(dir, ".state")),
         PULUMI_CONFIG_PASSPHRASE: "warren-test-passphrase",
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_HOME: path.join(dir, ".pulumi-home"),

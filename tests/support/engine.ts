@@ -30,6 +30,12 @@ export function toolchainPath(): string {
   ].join(path.delimiter);
 }
 
+/**
+ * A local file backend in DIR as warren uses it (scripts/state/backend.sh): `metadata=skip`, so
+ * every write of the state is a rename and a killed run cannot leave a torn `.attrs` sidecar.
+ */
+export const fileBackendUrl = (dir: string) => `file://${dir}?metadata=skip`;
+
 export interface TestProject {
   readonly dir: string;
   readonly env: Record<string, string>;
@@ -61,7 +67,7 @@ export async function testProject(): Promise<TestProject> {
   );
   const env: Record<string, string> = {
     PATH: toolchainPath(),
-    PULUMI_BACKEND_URL: `file://${state}`,
+    PULUMI_BACKEND_URL: fileBackendUrl(state),
     PULUMI_CONFIG_PASSPHRASE: "warren-test-passphrase",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_HOME: path.join(dir, ".pulumi-home"),
