@@ -23,6 +23,8 @@ export = async () => {
     amqpEndpoint: cluster?.amqpEndpointFromHost,
     /** Every node's AMQP endpoint: producers rotate over them (apps/producer). */
     amqpEndpoints: cluster?.amqpEndpointsFromHost,
+    /** With `warren:cluster.tls` on: the CA clients trust; the endpoints are then amqps/https. */
+    caCertificate: cluster?.caCert,
     nodes: cluster?.nodeNames,
     adminPassword: cluster?.adminPassword,
     vhosts: topology.vhostNames,

@@ -19,10 +19,12 @@ export const PASSWORD_ENV = "WARREN_AMQP_PASSWORD";
 
 export const ALERT_USAGE = `usage: warren alert --url amqp://USER@HOST:PORT/VHOST [--url ...] --severity S [--channel C] --title T
                     [--body B] [--source S] [--label k=v ...] [--id ID] [--count N]
-                    [--user U] [--password-file PATH] [--exchange X] [--timeout DURATION]
+                    [--user U] [--password-file PATH] [--ca PATH] [--exchange X] [--timeout DURATION]
   Publishes to the alerts exchange with key <severity>.<channel> (default <severity>.all), persistent
   and confirmed, republishing on the next --url until --timeout (default 60s). The URLs carry no
   password: it comes from ${PASSWORD_ENV} or --password-file (one trailing newline dropped).
+  --ca PATH: the CA (PEM) amqps:// nodes' certificates chain to (a cluster with TLS on: stack
+  output caCertificate); without it, the system's CAs.
   --count N publishes N alerts, with ids ID-1 … ID-N (default: random ids). Prints
   "confirmed <id> attempts=<n> node=<url>" per alert; exit 0 if every one was confirmed, else 1.`;
 
@@ -32,6 +34,8 @@ interface Plan {
   readonly urls: string[];
   readonly user: string;
   readonly password: string;
+  /** PEM of the CA the nodes' certificates chain to (--ca). */
+  readonly ca?: string;
   readonly exchange: string;
   readonly channel?: string;
   readonly timeoutMs?: number;
@@ -68,6 +72,7 @@ export async function alertCommand(
     producer = new AlertProducer({
       urls: plan.urls,
       credentials: { username: plan.user, password: plan.password },
+      ...(plan.ca === undefined ? {} : { tls: { ca: [plan.ca] } }),
       exchange: plan.exchange,
       publishTimeoutMs: plan.timeoutMs,
     });
@@ -106,6 +111,7 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
       url: { type: "string", multiple: true },
       user: { type: "string" },
       "password-file": { type: "string" },
+      ca: { type: "string" },
       severity: { type: "string" },
       channel: { type: "string" },
       title: { type: "string" },
@@ -123,7 +129,7 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
   });
   if (v.help) return { kind: "help" };
   const errors: string[] = [];
-  const { urls, user, password } = connectionFrom(v, env, errors);
+  const { urls, user, password, ca } = connectionFrom(v, env, errors);
   const { alerts, timeoutMs } = alertsFrom(v, errors);
   if (errors.length) return { kind: "errors", errors };
   return {
@@ -132,6 +138,7 @@ function planFrom(args: string[], env: NodeJS.ProcessEnv): Parsed {
       urls,
       user: user!,
       password: password!,
+      ...(ca === undefined ? {} : { ca }),
       exchange: v.exchange ?? "alerts",
       channel: v.channel,
       timeoutMs,
@@ -145,6 +152,7 @@ type Values = Partial<Record<"url" | "label", string[]>> &
     Record<
       | "user"
       | "password-file"
+      | "ca"
       | "severity"
       | "channel"
       | "title"
@@ -163,7 +171,7 @@ function connectionFrom(
   v: Values,
   env: NodeJS.ProcessEnv,
   errors: string[],
-): { urls: string[]; user?: string; password?: string } {
+): { urls: string[]; user?: string; password?: string; ca?: string } {
   const urls = v.url ?? [];
   if (urls.length === 0) errors.push("--url is required (one per node of the cluster)");
   const users = new Set<string>();
@@ -204,7 +212,26 @@ function connectionFrom(
     }
   } else if (fromEnv !== undefined && fromEnv !== "") password = fromEnv;
   else errors.push(`no password: set ${PASSWORD_ENV} or give --password-file`);
-  return { urls, user: [...users][0], password };
+  return { urls, user: [...users][0], password, ca: caFrom(v.ca, urls, errors) };
+}
+
+/** --ca: a readable PEM certificate, for amqps:// URLs only. */
+function caFrom(file: string | undefined, urls: string[], errors: string[]): string | undefined {
+  if (file === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (e) {
+    errors.push(`--ca: cannot read it: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    errors.push(`--ca ${file}: holds no PEM certificate`);
+    return undefined;
+  }
+  if (urls.some((u) => !u.startsWith("amqps://")))
+    errors.push("--ca is for amqps:// URLs; some --url is amqp://");
+  return pem;
 }
 
 /** The alerts to publish (`--count` copies), checked as the producer would; problems go to `errors`. */

@@ -11,6 +11,7 @@
 #   pulumi-resource-rabbitmq    the rabbitmq provider      pulumi/pulumi-rabbitmq v3.3.8
 #   pulumi-resource-docker      the docker provider        pulumi/pulumi-docker v4.6.2
 #   pulumi-resource-kubernetes  the kubernetes provider    pulumi/pulumi-kubernetes v4.32.0
+#   pulumi-resource-tls         the tls provider           pulumi/pulumi-tls v5.3.0
 # The engine finds the plugins as "ambient" plugins on PATH, so nothing goes to ~/.pulumi/plugins.
 # Progress goes to stderr.
 #
@@ -55,6 +56,7 @@ PULUMI_VERSION="v3.248.0"
 RABBITMQ_VERSION="3.3.8"
 DOCKER_VERSION="4.6.2"
 KUBERNETES_VERSION="4.32.0"
+TLS_VERSION="5.3.0"
 buildcache="${WARREN_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/warren-builds}"
 
 # sha256 of each source archive, as ../shared/upstream/MANIFEST.md gives them.
@@ -65,6 +67,8 @@ declare -A ARCHIVE_SHA256=(
   [pulumi-docker-v4.6.2.tar.gz]=1a6d00fb876facd7e70375f01368d6eabc80cb670a8c173b4aa58bd796b1754f
   [terraform-provider-docker-54685a5.tar.gz]=93eb3d6704d56c8af40ec2b6e65e67fb5f7f44e6b272de953930b0b957aedffc
   [pulumi-kubernetes-v4.32.0.tar.gz]=9425c29e8355c15f173d84410ff1ce7bb1ef2232828d30db4b896818b47bb17b
+  [pulumi-tls-v5.3.0.tar.gz]=c253e5a18b5910de92526637604ffd2416aae39d8c279739878b8b16c28a03ef
+  [terraform-provider-tls-857b38c.tar.gz]=83ae92c22afccaa775fc1209f7e6247dfd533624ae6af34079eefd7d4a3e5c7c
 )
 
 log() { printf 'toolchain: %s\n' "$*" >&2; }
@@ -267,6 +271,20 @@ build_pulumi_resource_kubernetes() {
   keep_sum pulumi-resource-kubernetes "$mod"
 }
 
+# The tls provider is bridged, but with no upstream/ folder: provider/ and provider/shim/ require
+# the Terraform provider as a Go module, at a pseudo-version the module proxy refuses, so both
+# replace it with the unpacked archive (MANIFEST.md).
+build_pulumi_resource_tls() {
+  local src mod tf
+  src="$(unpack pulumi-resource-tls pulumi-tls-v5.3.0.tar.gz terraform-provider-tls-857b38c.tar.gz)"
+  mod="$src/pulumi-tls-v5.3.0/provider" tf="$src/terraform-provider-tls-857b38c"
+  (cd "$mod" && go mod edit -replace="github.com/hashicorp/terraform-provider-tls=$tf")
+  (cd "$mod/shim" && go mod edit -replace="github.com/hashicorp/terraform-provider-tls=$tf")
+  with_sum pulumi-resource-tls "$mod"
+  generate_build tls "$TLS_VERSION" github.com/pulumi/pulumi-tls/provider/v5 "$mod" "$1"
+  keep_sum pulumi-resource-tls "$mod"
+}
+
 # --- choosing each binary -------------------------------------------------------------------------
 
 # ensure NAME VERSION KIND(cli|language|resource) VERSIONFLAG(yes|no) ARCHIVES...
@@ -350,6 +368,8 @@ ensure pulumi-resource-docker "$DOCKER_VERSION" resource no \
   pulumi-docker-v4.6.2.tar.gz terraform-provider-docker-54685a5.tar.gz
 # Nor has pulumi-resource-kubernetes.
 ensure pulumi-resource-kubernetes "$KUBERNETES_VERSION" resource no pulumi-kubernetes-v4.32.0.tar.gz
+ensure pulumi-resource-tls "$TLS_VERSION" resource yes \
+  pulumi-tls-v5.3.0.tar.gz terraform-provider-tls-857b38c.tar.gz
 
 command -v node >/dev/null 2>&1 || log "warning: node is not on PATH; Pulumi programs need it"
 log "ready: export PATH=\"$bindir:\$PATH\" PULUMI_SKIP_UPDATE_CHECK=true"

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { type Labels, workloadLabels } from "../core/labels";
 import type { SecretInput } from "../core/secret";
-import { type ConsumerPlan, amqpUrl } from "./consumer-plan";
+import { type ConsumerPlan, SECRETS_DIR, amqpUrl } from "./consumer-plan";
 import type { AlertingSpec } from "./model";
 
 export interface ConsumersArgs {
@@ -18,6 +18,11 @@ export interface ConsumersArgs {
    * amqpEndpoints): each dispatcher gets them all and moves to the next when it reconnects.
    */
   readonly amqpEndpoints: pulumi.Input<string[]>;
+  /**
+   * With the cluster's TLS on: the CA (PEM) its nodes' certificates chain to. The endpoints are
+   * then AMQPS ones; each dispatcher gets amqps:// URLs and the CA as a file (`amqp-ca.crt`).
+   */
+  readonly ca?: pulumi.Input<string>;
   /** Every topology user's password (the Topology's userPasswords), secret. */
   readonly passwords: pulumi.Input<Record<string, string>>;
 }
@@ -41,7 +46,20 @@ function plain(v: SecretInput, what: string): pulumi.Output<string> {
   return pulumi.secret(v);
 }
 
-/** The dispatcher's secret files by name: `amqp-url` (one URL per node) and the target's. */
+/** The file holding the cluster's CA, when its TLS is on. */
+export const AMQP_CA_FILE = "amqp-ca.crt";
+
+/** A consumer's plan with what TLS adds to its environment: where its CA file is. */
+export function withAmqpTls(c: ConsumerPlan, args: ConsumersArgs): ConsumerPlan {
+  return args.ca === undefined
+    ? c
+    : { ...c, env: { ...c.env, WARREN_AMQP_CA_FILE: `${SECRETS_DIR}/${AMQP_CA_FILE}` } };
+}
+
+/**
+ * The dispatcher's secret files by name: `amqp-url` (one URL per node), the target's, and with
+ * TLS on the cluster's CA (not a secret, but it goes where the dispatcher's other files go).
+ */
 export function secretFiles(
   c: ConsumerPlan,
   args: ConsumersArgs,
@@ -50,10 +68,13 @@ export function secretFiles(
   const urls = pulumi
     .all([args.passwords, args.amqpEndpoints])
     .apply(([p, hosts]) =>
-      hosts.map((host) => amqpUrl(user, p[user], host, args.alerting.vhost)).join("\n"),
+      hosts
+        .map((host) => amqpUrl(user, p[user], host, args.alerting.vhost, args.ca !== undefined))
+        .join("\n"),
     );
   return {
     "amqp-url": pulumi.secret(urls),
+    ...(args.ca === undefined ? {} : { [AMQP_CA_FILE]: pulumi.output(args.ca) }),
     ...Object.fromEntries(
       Object.entries(c.secretFiles).map(([f, v]) => [f, plain(v, `${c.channel.name}'s ${f}`)]),
     ),

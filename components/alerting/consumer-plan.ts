@@ -159,7 +159,13 @@ export function planConsumers(c: ConsumersConfig, alerting: AlertingSpec): Consu
     });
 }
 
-/** The AMQP URL of a consumer user (the runtime fills in host and password). */
-export function amqpUrl(user: string, password: string, hostPort: string, vhost: string): string {
-  return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hostPort}/${encodeURIComponent(vhost)}`;
+/** The AMQP URL of a consumer user (the runtime fills in host and password); amqps with TLS on. */
+export function amqpUrl(
+  user: string,
+  password: string,
+  hostPort: string,
+  vhost: string,
+  tls = false,
+): string {
+  return `${tls ? "amqps" : "amqp"}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hostPort}/${encodeURIComponent(vhost)}`;
 }

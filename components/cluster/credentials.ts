@@ -62,4 +62,9 @@ export interface ClusterOutputs {
   readonly adminPassword: pulumi.Output<string>;
   /** Erlang node names, e.g. rabbit@warren-rabbit-1. */
   readonly nodeNames: pulumi.Output<string[]>;
+  /**
+   * With `warren:cluster.tls` on: the CA (PEM) the nodes' certificates chain to, which every
+   * client trusts; the endpoints above are then TLS ones (https, amqps).
+   */
+  readonly caCert?: pulumi.Output<string>;
 }

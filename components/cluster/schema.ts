@@ -149,6 +149,18 @@ export const clusterSchema = z
          * @default true
          */
         disablePlaintext: z.boolean().default(true),
+        /**
+         * `generate`: how long a node certificate lives; the first `pulumi up` in its last 30
+         * days (or last third) makes a new one. The CA lives ten times as long (at least 5 years).
+         * @default 365
+         */
+        validityDays: z.number().int().min(7).max(825).default(365),
+        /**
+         * `generate`: bump it to replace the CA and every node's key and certificate (a key
+         * that leaked, a CA that nears its end): it is part of their resource names.
+         * @default 0
+         */
+        rotation: z.number().int().min(0).default(0),
       })
       .strict()
       .default({}),

@@ -31,12 +31,14 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * Every issue with a parsed `warren:cluster`, path-addressed; empty when it is valid. `previous`
- * is what is deployed (from the stack's state), for the rules about changes.
+ * is what is deployed (from the stack's state), for the rules about changes; `runtime`, which
+ * runtime runs the nodes (what it supports).
  */
 export function validateCluster(
   spec: ClusterSpec,
   environment: Environment,
   previous?: PreviousCluster,
+  runtime?: "docker" | "kubernetes",
 ): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add: Add = (path, message) => issues.push({ path: `${KEY}.${path}`, message });
@@ -47,7 +49,7 @@ export function validateCluster(
   resourceIssues(spec, valid, add);
   changeIssues(spec, valid, previous, add);
   networkIssues(spec, add);
-  tlsIssues(spec, add);
+  tlsIssues(spec, runtime, add);
   return issues;
 }
 
@@ -231,12 +233,21 @@ export function isCidr(text: string): boolean {
   return family !== 0 && prefix <= (family === 4 ? 32 : 128);
 }
 
-function tlsIssues(spec: ClusterSpec, add: Add): void {
-  // The renderer emits the TLS listeners (render.ts), but neither runtime mounts certificate
-  // files on its nodes yet: a node told to use missing files would not start.
-  if (spec.tls.mode !== "off")
+function tlsIssues(
+  spec: ClusterSpec,
+  runtime: "docker" | "kubernetes" | undefined,
+  add: Add,
+): void {
+  // The renderer emits the TLS listeners (render.ts); only the Docker runtime installs generated
+  // certificates on its nodes so far: a node told to use missing files would not start.
+  if (spec.tls.mode === "secret")
     add(
       "tls.mode",
-      `${show(spec.tls.mode)} is not available yet: neither the Docker nor the Kubernetes runtime provides the certificate files its nodes need (issue 16); use "off"`,
+      `"secret" is not available yet: no runtime installs certificates you bring (issue 16); use "generate" on Docker, or "off"`,
+    );
+  else if (spec.tls.mode === "generate" && runtime !== "docker")
+    add(
+      "tls.mode",
+      `"generate" is available on the Docker runtime only so far: the Kubernetes runtime does not install certificates on its nodes yet (issue 16); use "off"`,
     );
 }

@@ -144,7 +144,8 @@ export function parseWarrenConfig(config: Record<string, unknown>): ParseResult 
   }
   issues.push(...runtimeIssues(c));
   const cluster = c.runtime === "external" ? undefined : (c.cluster ?? clusterSchema.parse({}));
-  if (cluster) issues.push(...validateCluster(cluster, c.environment));
+  if (cluster && c.runtime !== "external")
+    issues.push(...validateCluster(cluster, c.environment, undefined, c.runtime));
   if (c.consumers) issues.push(...validateConsumers(c.consumers, alerting));
   if (issues.length === 0)
     issues.push(

@@ -40,7 +40,12 @@ export async function buildPlatform(config: ProgramConfig, stack: string): Promi
   const dependsOn = runtime ? [runtime.cluster] : [];
 
   // The topology waits for the cluster: the management URL resolves once the nodes are up.
-  const management = { url: admin.url, username: admin.username, password: admin.password };
+  const management = {
+    url: admin.url,
+    username: admin.username,
+    password: admin.password,
+    ...(runtime?.cluster.caCert ? { ca: runtime.cluster.caCert } : {}),
+  };
   const topology = new Topology(
     "warren",
     { topology: spec.topology, environment: spec.environment, passwords, management },
@@ -56,6 +61,7 @@ export async function buildPlatform(config: ProgramConfig, stack: string): Promi
             consumers: planConsumers(spec.consumers, spec.alerting),
             image: spec.consumers.image,
             amqpEndpoints: runtime.cluster.amqpEndpoints,
+            ...(runtime.cluster.caCert ? { ca: runtime.cluster.caCert } : {}),
             passwords: topology.userPasswords,
           },
           // Consumers start once their users, queues and permissions exist.

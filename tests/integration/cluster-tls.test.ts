@@ -5,6 +5,7 @@
 // certificate from another CA is refused; a client that does not trust the CA refuses the node.
 // How the runtimes provide these files is issue 16's next step (validate.ts still refuses TLS).
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as https from "node:https";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -12,10 +13,11 @@ import { after, before, describe, it } from "node:test";
 import * as tls from "node:tls";
 import * as amqp from "amqplib";
 import { testCa } from "../support/certs";
+import { runCliAsync } from "../support/cli";
 import { listeningSockets } from "../support/processes";
 import { ensureRabbitInstalled } from "../support/rabbit-node";
 import { tempFiles } from "../support/temp";
-import { LocalCluster } from "../fixtures/cluster/local-cluster";
+import { tlsNode } from "../fixtures/cluster/local-cluster";
 
 const { dir } = tempFiles("warren-tls-it-");
 const ca = testCa(path.join(dir, "ca"), "warren-test-ca");
@@ -75,17 +77,10 @@ function tcpOutcome(port: number): Promise<string> {
 }
 
 describe("a real node with TLS on and plaintext off", () => {
-  const cluster = new LocalCluster({
-    nodeNames: ["rabbit-tls@localhost"],
-    adminUser: "warren-admin",
-    config: (root) => ({
-      replicas: 1,
-      dataDir: path.join(root, "data"),
-      logDir: path.join(root, "log"),
-      resources: { limits: { memory: "512Mi" } },
-      tls: { mode: "generate", disablePlaintext: true },
-    }),
-    tls: { ca: ca.cert, cert: server.cert, key: server.key },
+  const cluster = tlsNode("rabbit-tls@localhost", {
+    ca: ca.cert,
+    cert: server.cert,
+    key: server.key,
   });
   const node = () => cluster.nodes[0];
   const ports = (): [number, Speaks][] => [
@@ -150,6 +145,40 @@ describe("a real node with TLS on and plaintext off", () => {
     for (const [port, speaks] of ports()) {
       assert.equal(await tlsOutcome(port, speaks, { ca: ca.cert, ...client }), "ok", speaks);
       assert.match(await tlsOutcome(port, speaks, { ca: ca.cert, ...stranger }), /unknown ca/i);
+    }
+  });
+
+  it("takes alerts from `warren alert` over amqps with --ca, and refuses them without", async () => {
+    const conn = await amqp.connect(amqpsUrl(), { ca: [ca.cert] });
+    try {
+      const ch = await conn.createChannel();
+      await ch.assertExchange("alerts", "topic", { durable: false });
+      const q = await ch.assertQueue("", { exclusive: true });
+      await ch.bindQueue(q.queue, "alerts", "#");
+      const url = `amqps://${encodeURIComponent(cluster.adminUser)}@127.0.0.1:${node().ports.amqps}/`;
+      const env = { WARREN_AMQP_PASSWORD: cluster.adminPassword };
+      const alert = [
+        "--url",
+        url,
+        "--severity",
+        "critical",
+        "--title",
+        "over tls",
+        "--id",
+        "tls-1",
+      ];
+      const caFile = path.join(dir, "alert-ca.pem");
+      fs.writeFileSync(caFile, ca.cert);
+      const ok = await runCliAsync(["alert", ...alert, "--ca", caFile], env);
+      assert.equal(ok.code, 0, ok.err.join("\n"));
+      assert.match(ok.out.join("\n"), /^confirmed tls-1 attempts=1 node=amqps:\/\//);
+      const m = await ch.get(q.queue, { noAck: true });
+      assert.equal(m && (JSON.parse(m.content.toString()) as { id: string }).id, "tls-1");
+      const refused = await runCliAsync(["alert", ...alert, "--timeout", "2s"], env);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err.join("\n"), /self[- ]signed certificate in certificate chain/);
+    } finally {
+      await conn.close();
     }
   });
 

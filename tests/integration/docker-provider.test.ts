@@ -12,7 +12,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileBackendUrl, toolchainPath } from "../support/engine";
+import { engineEnv, jsProject } from "../support/engine";
 import { PROJECT_DIR } from "../support/program";
 
 const IMAGE = "warren/rabbitmq:3.10.8-bookworm";
@@ -147,13 +147,7 @@ describe("the docker provider under the real engine", () => {
       setup("scripts/docker.sh", ["ensure"]);
       setup("scripts/images/build.sh", ["rabbitmq"]);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-docker-"));
-      fs.mkdirSync(path.join(dir, ".state"));
-      // The project resolves @pulumi/* from this checkout's node_modules.
-      fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"));
-      fs.writeFileSync(
-        path.join(dir, "Pulumi.yaml"),
-        "name: warren-docker-proof\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
-      );
+      jsProject(dir, "warren-docker-proof", PROGRAM);
       fs.writeFileSync(
         path.join(dir, "package.json"),
         JSON.stringify({
@@ -162,15 +156,7 @@ describe("the docker provider under the real engine", () => {
           dependencies: { "@pulumi/docker": "4.6.2", "@pulumi/pulumi": "3.248.0" },
         }),
       );
-      fs.writeFileSync(path.join(dir, "index.js"), PROGRAM);
-      env = {
-        ...process.env,
-        PATH: toolchainPath(),
-        PULUMI_BACKEND_URL: fileBackendUrl(path.join(dir, ".state")),
-        PULUMI_CONFIG_PASSPHRASE: "warren-test-passphrase",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_HOME: path.join(dir, ".pulumi-home"),
-      };
+      env = { ...process.env, ...engineEnv(dir) };
       for (const args of [
         ["stack", "init", "dev"],
         ["config", "set", "prefix", prefix],

@@ -43,13 +43,14 @@ function stamp(name: string): Record<string, string[]> {
 }
 
 describe("the toolchain: official Pulumi parts only", () => {
-  it("holds exactly the CLI, the Node.js language host and the rabbitmq, docker and kubernetes providers", () => {
+  it("holds exactly the CLI, the Node.js language host and the rabbitmq, docker, kubernetes and tls providers", () => {
     assert.deepEqual(fs.readdirSync(toolchainBin()).sort(), [
       "pulumi",
       "pulumi-language-nodejs",
       "pulumi-resource-docker",
       "pulumi-resource-kubernetes",
       "pulumi-resource-rabbitmq",
+      "pulumi-resource-tls",
     ]);
   });
 
@@ -76,6 +77,10 @@ describe("the toolchain: official Pulumi parts only", () => {
         ["pulumi-docker-v4.6.2.tar.gz", "terraform-provider-docker-54685a5.tar.gz"],
       ],
       ["pulumi-resource-kubernetes", ["pulumi-kubernetes-v4.32.0.tar.gz"]],
+      [
+        "pulumi-resource-tls",
+        ["pulumi-tls-v5.3.0.tar.gz", "terraform-provider-tls-857b38c.tar.gz"],
+      ],
     ] as const) {
       const s = stamp(name);
       if (!s.archive) continue; // installed the normal way (PATH or plugin cache), not built here
@@ -105,6 +110,7 @@ describe("the toolchain: official Pulumi parts only", () => {
     ["rabbitmq", "@pulumi/rabbitmq"],
     ["docker", "@pulumi/docker"],
     ["kubernetes", "@pulumi/kubernetes"],
+    ["tls", "@pulumi/tls"],
   ] as const) {
     it(`serves the ${name} schema at the version of ${sdk}, with every resource the SDK declares`, () => {
       const schema = JSON.parse(

@@ -14,7 +14,7 @@ export interface Delivered {
 
 /** Publishes `<prefix>-<severity>-<target>` for every severity x (all, each channel); awaits them. */
 export async function deliverEveryRoute(
-  stack: Pick<FaultStack, "amqpUrls" | "routesOf" | "sink">,
+  stack: Pick<FaultStack, "amqpUrls" | "amqpTls" | "routesOf" | "sink">,
   prefix: string,
   timeoutMs = 120_000,
 ): Promise<Delivered> {
@@ -27,7 +27,8 @@ export async function deliverEveryRoute(
       severity: s,
     })),
   );
-  const producer = new AlertProducer({ urls: stack.amqpUrls() });
+  const tls = stack.amqpTls();
+  const producer = new AlertProducer({ urls: stack.amqpUrls(), ...(tls ? { tls } : {}) });
   try {
     for (const a of alerts)
       await producer.publish(

@@ -5,9 +5,11 @@
 // health (every node running, every quorum queue with all its members online).
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
+import type { ConnectionOptions } from "node:tls";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { loadWarrenSpec } from "../../components/config/spec";
 import { readStackConfig } from "../../components/config/stack-file";
+import { type Method, callApi } from "../../components/topology/management";
 import { RoutingTable } from "../../components/topology/routing";
 import { type TestProject, testProject } from "./engine";
 import { isFree } from "./processes";
@@ -127,7 +129,7 @@ export class DevStack {
   readonly sink: SinkClient;
   /** Node container names, node 1 first. */
   readonly nodes: string[];
-  private readonly auth: string;
+  private readonly adminPassword: string;
 
   private constructor(
     readonly network: string,
@@ -139,9 +141,7 @@ export class DevStack {
   ) {
     this.sink = new SinkClient(outputs.sinkUrl.value as string);
     this.nodes = [1, 2, 3].map((i) => `${network}-rabbit-${i}`);
-    this.auth =
-      "Basic " +
-      Buffer.from(`warren-admin:${outputs.adminPassword.value as string}`).toString("base64");
+    this.adminPassword = outputs.adminPassword.value as string;
   }
 
   /** The dev stack's config with this run's network and ports, as a new stack (not yet up). */
@@ -188,12 +188,23 @@ export class DevStack {
     return new DevStack(network, project, stack, outputs, config, managementPort);
   }
 
+  /** The cluster's CA (stack output caCertificate) with its TLS on. */
+  get ca(): string | undefined {
+    return this.outputs.caCertificate?.value as string | undefined;
+  }
+
   /** AMQP URLs of every node for a user (default: the producer), from this machine. */
   amqpUrls(user = "alerts-producer"): string[] {
     const pass = (this.outputs.credentials.value as Record<string, string>)[user];
+    const scheme = this.ca ? "amqps" : "amqp";
     return (this.outputs.amqpEndpoints.value as string[]).map(
-      (e) => `amqp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${e}/${VHOST}`,
+      (e) => `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${e}/${VHOST}`,
     );
+  }
+
+  /** TLS options for amqpUrls: trust the cluster's CA. */
+  amqpTls(): ConnectionOptions | undefined {
+    return this.ca ? { ca: [this.ca] } : undefined;
   }
 
   /** The channels an alert with this routing key reaches, as `warren routes` says. */
@@ -201,25 +212,25 @@ export class DevStack {
     return channelRoutes(this.config);
   }
 
-  /** A management API call through the first node that answers (any node serves the whole cluster). */
-  async mgmt<T>(apiPath: string, init: RequestInit = {}): Promise<T> {
+  /**
+   * A management API call (`apiPath` below `/api/`) through the first node that answers (any
+   * node serves the whole cluster), over https trusting the cluster's CA when its TLS is on.
+   */
+  async mgmt<T>(apiPath: string, init: { method?: Method; body?: unknown } = {}): Promise<T> {
     let last: unknown;
+    const scheme = this.ca ? "https" : "http";
     for (let i = 0; i < this.nodes.length; i++) {
+      const c = {
+        url: `${scheme}://127.0.0.1:${this.managementPort + i}`,
+        username: "warren-admin",
+        password: this.adminPassword,
+        ...(this.ca ? { ca: this.ca } : {}),
+      };
       try {
-        const r = await fetch(`http://127.0.0.1:${this.managementPort + i}${apiPath}`, {
-          ...init,
-          headers: {
-            authorization: this.auth,
-            "content-type": "application/json",
-            ...(init.headers ?? {}),
-          },
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (r.status >= 500) throw new Error(`HTTP ${r.status} from node ${i + 1}`);
-        if (!r.ok)
-          throw new Error(`${init.method ?? "GET"} ${apiPath}: HTTP ${r.status} ${await r.text()}`);
-        const text = await r.text();
-        return (text ? JSON.parse(text) : undefined) as T;
+        const path = apiPath.replace(/^\/api\//, "");
+        return (await callApi(c, init.method ?? "GET", path, init.body, {
+          timeoutMs: 10_000,
+        })) as T;
       } catch (e) {
         last = e;
       }

@@ -36,6 +36,35 @@ export function toolchainPath(): string {
  */
 export const fileBackendUrl = (dir: string) => `file://${dir}?metadata=skip`;
 
+/** What the pulumi CLI needs to run a throw-away project in `dir` (state in `dir/.state`). */
+export function engineEnv(dir: string): Record<string, string> {
+  return {
+    PATH: toolchainPath(),
+    PULUMI_BACKEND_URL: fileBackendUrl(path.join(dir, ".state")),
+    PULUMI_CONFIG_PASSPHRASE: "warren-test-passphrase",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_HOME: path.join(dir, ".pulumi-home"),
+  };
+}
+
+/**
+ * A throw-away JavaScript project in `dir`: Pulumi.yaml, `index.js` holding `program`, the
+ * checkout's node_modules (so `@pulumi/*` and bin/ resolve to the same modules), `.state`.
+ */
+export function jsProject(dir: string, name: string, program: string): void {
+  fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
+  fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"));
+  fs.writeFileSync(
+    path.join(dir, "Pulumi.yaml"),
+    stringify({
+      name,
+      runtime: { name: "nodejs", options: { typescript: false } },
+      main: "index.js",
+    }),
+  );
+  fs.writeFileSync(path.join(dir, "index.js"), program);
+}
+
 export interface TestProject {
   readonly dir: string;
   readonly env: Record<string, string>;
@@ -66,11 +95,7 @@ export async function testProject(): Promise<TestProject> {
     }),
   );
   const env: Record<string, string> = {
-    PATH: toolchainPath(),
-    PULUMI_BACKEND_URL: fileBackendUrl(state),
-    PULUMI_CONFIG_PASSPHRASE: "warren-test-passphrase",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_HOME: path.join(dir, ".pulumi-home"),
+    ...engineEnv(dir),
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
   };
   // The CLI from the toolchain (PulumiCommand looks for <root>/bin/pulumi), plugins via PATH.

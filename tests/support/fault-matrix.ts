@@ -7,6 +7,7 @@
 // dispatcher consuming, and the sink never restarted (so "not delivered" means lost, never
 // "forgotten"). Used by tests/e2e/dev-stack.test.ts (one round) and bench/soak.ts (N rounds);
 // the cases themselves are in fault-cases.ts.
+import type { ConnectionOptions } from "node:tls";
 import { AlertProducer } from "../../apps/producer/src/producer";
 import { CHANNELS, SEVERITIES, type SinkClient } from "./devstack";
 import type { FaultCase } from "./fault-cases";
@@ -18,6 +19,8 @@ export interface FaultStack {
   /** The nodes; a case that aims at node i has the producer start on amqpUrls()[i]. */
   readonly nodes: readonly string[];
   amqpUrls(): string[];
+  /** TLS options for the amqps:// URLs (the cluster's CA); undefined with TLS off. */
+  amqpTls(): ConnectionOptions | undefined;
   routesOf(): (key: string) => string[];
   healthy(): Promise<void>;
   unhealthy(): Promise<string | undefined>;
@@ -72,6 +75,7 @@ class Stream {
 
   constructor(
     private readonly urls: string[],
+    private readonly tls: ConnectionOptions | undefined,
     private readonly prefix: string,
     private readonly n: number,
     private readonly rate: number,
@@ -85,6 +89,7 @@ class Stream {
   start(): void {
     this.producer = new AlertProducer({
       urls: this.urls,
+      ...(this.tls ? { tls: this.tls } : {}),
       startIndex: this.startIndex,
       connectionName: `warren fault matrix ${this.prefix}`,
     });
@@ -166,7 +171,13 @@ export async function runCase<S extends FaultStack>(
   await stack.healthy();
   await stack.sink.reset();
   const routes = stack.routesOf();
-  const stream = new Stream(stack.amqpUrls(), `r${round}c${index}`, n, opts.rate ?? 100);
+  const stream = new Stream(
+    stack.amqpUrls(),
+    stack.amqpTls(),
+    `r${round}c${index}`,
+    n,
+    opts.rate ?? 100,
+  );
   const target = c.aim ? await c.aim(stack) : undefined;
   if (target) {
     notes.push(`target ${target}`);

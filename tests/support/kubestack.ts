@@ -341,6 +341,11 @@ export class KubeStack {
     return [`amqp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${host}:5672/${VHOST}`];
   }
 
+  /** TLS is not available on Kubernetes yet (validate.ts): plain AMQP. */
+  amqpTls(): undefined {
+    return undefined;
+  }
+
   /** The channels an alert with this routing key reaches, as `warren routes` says. */
   routesOf(): (key: string) => string[] {
     return channelRoutes(this.config);

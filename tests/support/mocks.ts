@@ -33,6 +33,14 @@ export interface MockRun {
 export const VHOST_OBJECTS = "pulumi-nodejs:dynamic/warren:VhostObjects";
 export const BROKER_ACCESS = "pulumi-nodejs:dynamic/warren:BrokerAccess";
 
+/** What the tls provider computes, as recognisable stand-ins named after the resource. */
+const TLS_OUTPUTS: Record<string, (name: string) => Inputs> = {
+  "tls:index/privateKey:PrivateKey": (n) => ({ privateKeyPem: `mock private key ${n}` }),
+  "tls:index/selfSignedCert:SelfSignedCert": (n) => ({ certPem: `mock certificate ${n}` }),
+  "tls:index/certRequest:CertRequest": (n) => ({ certRequestPem: `mock request ${n}` }),
+  "tls:index/locallySignedCert:LocallySignedCert": (n) => ({ certPem: `mock certificate ${n}` }),
+};
+
 function one<R extends Recorded>(found: R[], what: string): R {
   if (found.length !== 1) throw new Error(`expected one ${what}, found ${found.length}`);
   return found[0];
@@ -82,7 +90,7 @@ export function installMocks(
                     ...inputs,
                     imageId: `sha256:${createHash("sha256").update(String(inputs.name)).digest("hex")}`,
                   }
-                : inputs;
+                : { ...inputs, ...TLS_OUTPUTS[args.type]?.(args.name) };
         return { id: `${args.name}-id`, state };
       },
       call(args) {

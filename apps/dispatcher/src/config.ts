@@ -1,5 +1,6 @@
 // The dispatcher's whole configuration, from the environment (contract: apps/dispatcher/README.md).
 // Every problem is reported at once, each naming its variable; nothing starts on a bad config.
+import * as fs from "node:fs";
 import { DURATION, type Env, EnvReader, suggest } from "./env";
 import type { Level } from "./log";
 import { LEVELS } from "./log";
@@ -35,6 +36,11 @@ export interface Config {
    * lines): the consumer connects to one and moves on to the next whenever it has to reconnect.
    */
   readonly amqpUrls: readonly string[];
+  /**
+   * The CA (PEM) the nodes' certificates must chain to, for amqps:// URLs (WARREN_AMQP_CA_FILE,
+   * the cluster's own CA with its TLS on). Without it, the system's CAs.
+   */
+  readonly amqpCa?: string;
   /** AMQP heartbeat: a connection silent for about twice this long is given up as dead. */
   readonly heartbeatSeconds: number;
   /** De-duplication window of delivered alert ids: how many (0: off), and for how long. */
@@ -156,6 +162,30 @@ function checkStrayVariables(
   }
 }
 
+/** WARREN_AMQP_CA_FILE: a readable PEM certificate, for amqps:// URLs only. */
+function parseAmqpCa(r: EnvReader, urls: readonly string[] | undefined): string | undefined {
+  const name = "WARREN_AMQP_CA_FILE";
+  const file = r.string(name);
+  if (file === undefined) return undefined;
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    r.fail(
+      name,
+      `cannot read ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+    return undefined;
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    r.fail(name, `${JSON.stringify(file)} holds no PEM certificate`);
+    return undefined;
+  }
+  if (urls?.some((u) => !u.startsWith("amqps://")))
+    r.fail(name, "is set, but WARREN_AMQP_URL lists amqp:// URLs: a CA is for amqps:// ones");
+  return pem;
+}
+
 /** Throughput, timeouts, reconnection, logging and de-duplication: every setting with a default. */
 function parseTuning(r: EnvReader) {
   const prefetch = r.int("WARREN_PREFETCH", 10, 1, 65535);
@@ -201,6 +231,7 @@ export function parseConfig(env: Env): ConfigResult {
   const warnings: string[] = [];
 
   const amqpUrls = parseAmqpUrls(r, r.secret("WARREN_AMQP_URL", { required: true }));
+  const amqpCa = parseAmqpCa(r, amqpUrls);
   const kind = r.oneOf("WARREN_CHANNEL_KIND", KINDS);
   const channel = r.string("WARREN_CHANNEL", { default: kind ?? "" })!;
   if (kind !== undefined && !/^[a-z][a-z0-9-]*$/.test(channel))
@@ -237,6 +268,7 @@ export function parseConfig(env: Env): ConfigResult {
     warnings,
     config: {
       amqpUrls,
+      ...(amqpCa === undefined ? {} : { amqpCa }),
       channel,
       queue,
       retryExchange,

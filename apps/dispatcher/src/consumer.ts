@@ -230,6 +230,7 @@ export class Consumer {
     const conn = await amqp.connect(withHeartbeat(url, config.heartbeatSeconds), {
       timeout: config.connectTimeoutMs,
       clientProperties: { connection_name: this.connectionName },
+      ...(config.amqpCa === undefined ? {} : { ca: [config.amqpCa] }),
     });
     opening.conn = conn;
     if (opening.late) {

@@ -4,6 +4,7 @@
 // healthcheck, and management and AMQP published on 127.0.0.1 only.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { certificatePlan, dockerCertificateNames } from "../../cluster/certificates";
 import { type ClusterOutputs, clusterCredentials } from "../../cluster/credentials";
 import {
   DEFAULT_PORTS,
@@ -12,10 +13,11 @@ import {
   renderConfigFiles,
 } from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
+import { ClusterCertificates } from "../../cluster/tls";
 import type { Environment } from "../../core/environment";
 import { dockerLabels } from "../../core/labels";
 import { ADMIN_USER, dockerNodeHostnames } from "../../core/naming";
-import { nodeContainer } from "./manifests";
+import { nodeContainer, publishedPorts } from "./manifests";
 import { startScript, watchdogScript } from "./start";
 
 export interface DockerClusterArgs {
@@ -51,6 +53,8 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
   public readonly networkName: pulumi.Output<string>;
   /** Node hostnames on the network. */
   public readonly hostnames: pulumi.Output<string[]>;
+  /** With `warren:cluster.tls` on: the CA (PEM) every client must trust. */
+  public readonly caCert?: pulumi.Output<string>;
 
   constructor(name: string, args: DockerClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("warren:rabbitmq:DockerCluster", name, {}, opts);
@@ -63,6 +67,17 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     const runtime: DockerRuntime = { kind: "docker", nodes: hostnames };
     const files = renderConfigFiles(spec, runtime);
     const creds = clusterCredentials(name, args.adminUsername ?? ADMIN_USER, this);
+    const tls = spec.tls.mode !== "off";
+    // validate.ts lets only `generate` through on Docker.
+    const certs =
+      spec.tls.mode === "generate"
+        ? new ClusterCertificates(
+            `${name}-tls`,
+            certificatePlan(prefix, spec.tls, dockerCertificateNames(hostnames)),
+            { parent: this },
+          )
+        : undefined;
+    const internal = publishedPorts(spec);
 
     const network = new docker.Network(
       `${name}-network`,
@@ -79,7 +94,12 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
       "erlang.cookie": creds.cookie.apply((c) => c.content),
       "definitions.json": creds.definitions.apply((d) => d.content),
       "start.sh": startScript(spec),
-      "watchdog.sh": watchdogScript(spec, hostnames),
+      // With the plaintext listener closed, the watchdog watches AMQP's TLS port (a TCP connect).
+      "watchdog.sh": watchdogScript(
+        spec,
+        hostnames,
+        tls && spec.tls.disablePlaintext ? { amqpPort: DEFAULT_PORTS.amqps } : {},
+      ),
     };
 
     const containers = hostnames.map((host, index) => {
@@ -101,6 +121,15 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
           files,
           staged,
           labels,
+          ...(certs
+            ? {
+                tls: {
+                  ca: certs.caCert,
+                  cert: certs.nodes[index].cert,
+                  key: certs.nodes[index].key,
+                },
+              }
+            : {}),
         }),
         { parent: this, deleteBeforeReplace: true },
       );
@@ -109,16 +138,18 @@ export class DockerCluster extends pulumi.ComponentResource implements ClusterOu
     const ready = pulumi.all(containers.map((c) => c.id));
     this.networkName = network.name;
     this.hostnames = pulumi.output(hostnames);
-    this.amqpEndpoint = pulumi.output(`${hostnames[0]}:${DEFAULT_PORTS.amqp}`);
+    this.amqpEndpoint = pulumi.output(`${hostnames[0]}:${internal.amqp}`);
     this.amqpEndpointFromHost = pulumi.output(`127.0.0.1:${amqpPort}`);
-    this.amqpEndpoints = pulumi.output(hostnames.map((h) => `${h}:${DEFAULT_PORTS.amqp}`));
+    this.amqpEndpoints = pulumi.output(hostnames.map((h) => `${h}:${internal.amqp}`));
     this.amqpEndpointsFromHost = pulumi.output(
       hostnames.map((_, i) => `127.0.0.1:${amqpPort + i}`),
     );
+    const scheme = tls ? "https" : "http";
     this.managementUrlInternal = pulumi.output(
-      `http://${hostnames[0]}:${DEFAULT_PORTS.management}`,
+      `${scheme}://${hostnames[0]}:${internal.management}`,
     );
-    this.managementUrl = ready.apply(() => `http://127.0.0.1:${mgmtPort}`);
+    this.managementUrl = ready.apply(() => `${scheme}://127.0.0.1:${mgmtPort}`);
+    this.caCert = certs?.caCert;
     this.adminUsername = pulumi.output(creds.adminUsername);
     this.adminPassword = creds.adminPassword;
     this.nodeNames = pulumi.output(dockerNodeNames(runtime));

@@ -8,7 +8,7 @@ import { quantityToBytes } from "../../cluster/quantity";
 import { CONFIG_DIR, DEFAULT_PORTS, type RenderedFile } from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
 import { type DockerLabel, type Labels, asDockerLabels } from "../../core/labels";
-import { STAGING } from "./start";
+import { STAGING, TLS_STAGED } from "./start";
 
 /** Docker's memory limits are in MiB. */
 const mib = (quantity: string) => Number(quantityToBytes(quantity) / 1048576n);
@@ -30,17 +30,30 @@ export interface NodeContainerInputs {
     Record<"erlang.cookie" | "definitions.json" | "start.sh" | "watchdog.sh", pulumi.Input<string>>
   >;
   readonly labels: readonly DockerLabel[];
+  /** This node's TLS files (`warren:cluster.tls` on): staged, then installed at tlsPaths. */
+  readonly tls?: Readonly<Record<keyof typeof TLS_STAGED, pulumi.Input<string>>>;
+}
+
+/**
+ * The node ports published on 127.0.0.1: with TLS on, the TLS listeners take the host ports
+ * (the plaintext ones, if open at all, stay inside the stack's network).
+ */
+export function publishedPorts(spec: ClusterSpec): { management: number; amqp: number } {
+  return spec.tls.mode === "off"
+    ? { management: DEFAULT_PORTS.management, amqp: DEFAULT_PORTS.amqp }
+    : { management: DEFAULT_PORTS.managementTls, amqp: DEFAULT_PORTS.amqps };
 }
 
 export function nodeContainer(spec: ClusterSpec, n: NodeContainerInputs): docker.ContainerArgs {
+  const published = publishedPorts(spec);
   return {
     name: n.host,
     hostname: n.host,
     image: n.image,
     networksAdvanced: [{ name: n.network, aliases: [n.host] }],
     ports: [
-      { internal: DEFAULT_PORTS.management, external: n.managementPort + n.index, ip: "127.0.0.1" },
-      { internal: DEFAULT_PORTS.amqp, external: n.amqpPort + n.index, ip: "127.0.0.1" },
+      { internal: published.management, external: n.managementPort + n.index, ip: "127.0.0.1" },
+      { internal: published.amqp, external: n.amqpPort + n.index, ip: "127.0.0.1" },
     ],
     volumes: [
       { volumeName: n.volumes.data, containerPath: spec.dataDir },
@@ -52,6 +65,12 @@ export function nodeContainer(spec: ClusterSpec, n: NodeContainerInputs): docker
         file: `${STAGING}/${file}`,
         content,
       })),
+      ...(n.tls && spec.tls.mode !== "off"
+        ? (Object.keys(TLS_STAGED) as (keyof typeof TLS_STAGED)[]).map((f) => ({
+            file: `${STAGING}/${TLS_STAGED[f]}`,
+            content: n.tls![f],
+          }))
+        : []),
     ],
     // Run by sh: the provider's uploads carry no mode bits (the SDK's `executable` is ignored).
     entrypoints: ["sh", `${STAGING}/start.sh`],

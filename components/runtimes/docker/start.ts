@@ -1,10 +1,19 @@
 // What a Docker node runs at start: the start script (secrets into place, then RabbitMQ as the
 // rabbitmq user) and the watchdog it leaves behind. Pure: scripts as text, tested directly.
-import { CONFIG_DIR, DEFAULT_PORTS, RABBITMQ_HOME, STUCK_AFTER_S } from "../../cluster/render";
+import {
+  CONFIG_DIR,
+  DEFAULT_PORTS,
+  RABBITMQ_HOME,
+  STUCK_AFTER_S,
+  tlsPaths,
+} from "../../cluster/render";
 import type { ClusterSpec } from "../../cluster/schema";
 
 /** Where uploaded secrets and scripts wait before the start script installs them. */
 export const STAGING = "/run/warren";
+
+/** The staged TLS files (`warren:cluster.tls` on), by their names at tlsPaths. */
+export const TLS_STAGED = { ca: "tls/ca.crt", cert: "tls/tls.crt", key: "tls/tls.key" } as const;
 
 const WATCHDOG_EVERY_S = 10;
 
@@ -19,15 +28,27 @@ const WATCHDOG_EVERY_S = 10;
  * cleanly within the stop timeout.
  */
 export function startScript(spec: ClusterSpec): string {
+  // With TLS on, the node's certificate files too: the key readable by rabbitmq only.
+  const tls = tlsPaths();
+  const tlsFiles: [string, string, string][] =
+    spec.tls.mode === "off"
+      ? []
+      : [
+          [TLS_STAGED.ca, tls.ca, "644"],
+          [TLS_STAGED.cert, tls.cert, "644"],
+          [TLS_STAGED.key, tls.key, "600"],
+        ];
   return [
     "set -e",
     `chown rabbitmq:rabbitmq ${spec.dataDir} ${spec.logDir}`,
+    ...(tlsFiles.length ? [`install -d -o rabbitmq -g rabbitmq -m 700 ${CONFIG_DIR}/tls`] : []),
     ...[
-      [`${STAGING}/erlang.cookie`, `${RABBITMQ_HOME}/.erlang.cookie`],
-      [`${STAGING}/definitions.json`, `${CONFIG_DIR}/definitions.json`],
+      [`erlang.cookie`, `${RABBITMQ_HOME}/.erlang.cookie`, "600"],
+      [`definitions.json`, `${CONFIG_DIR}/definitions.json`, "600"],
+      ...tlsFiles,
     ].map(
-      ([staged, target]) =>
-        `if [ -f ${staged} ]; then install -o rabbitmq -g rabbitmq -m 600 ${staged} ${target} && rm -f ${staged}; fi; ` +
+      ([file, target, mode]) =>
+        `if [ -f ${STAGING}/${file} ]; then install -o rabbitmq -g rabbitmq -m ${mode} ${STAGING}/${file} ${target} && rm -f ${STAGING}/${file}; fi; ` +
         `[ -s ${target} ] || { echo "warren: ${target} is missing" >&2; exit 1; }`,
     ),
     `bash ${STAGING}/watchdog.sh &`,

@@ -11,6 +11,7 @@ import {
   type ConsumersArgs,
   consumerLabels,
   secretFiles,
+  withAmqpTls,
   workloadName,
 } from "../../alerting/consumer-files";
 import type { ConsumerPlan } from "../../alerting/consumer-plan";
@@ -28,7 +29,8 @@ export class KubernetesConsumers extends pulumi.ComponentResource {
   constructor(name: string, args: KubernetesConsumersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("warren:alerting:Consumers", name, {}, opts);
     const workloads: Record<string, pulumi.Output<string>[]> = {};
-    for (const c of args.consumers) workloads[c.channel.name] = [this.channel(name, c, args)];
+    for (const c of args.consumers)
+      workloads[c.channel.name] = [this.channel(name, withAmqpTls(c, args), args)];
     this.workloads = pulumi.output(workloads);
     this.registerOutputs({ workloads: this.workloads });
   }

@@ -30,6 +30,28 @@ const configOf = (env: Record<string, string>) => {
 const { dir, file } = tempFiles("warren-dispatcher-config-");
 
 describe("dispatcher configuration", () => {
+  it("reads the cluster's CA for amqps:// URLs from WARREN_AMQP_CA_FILE, as a PEM file", () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const amqps = AMQP.replace("amqp://", "amqps://").replace(":5672", ":5671");
+    const ca = file("ca.crt", pem);
+    assert.equal(
+      configOf({ ...base, WARREN_AMQP_URL: amqps, WARREN_AMQP_CA_FILE: ca }).config.amqpCa,
+      pem,
+    );
+    assert.equal(configOf(base).config.amqpCa, undefined);
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_CA_FILE: ca }), [
+      "WARREN_AMQP_CA_FILE: is set, but WARREN_AMQP_URL lists amqp:// URLs: a CA is for amqps:// ones",
+    ]);
+    const text = file("not-a-cert", "hello");
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: amqps, WARREN_AMQP_CA_FILE: text }), [
+      `WARREN_AMQP_CA_FILE: ${JSON.stringify(text)} holds no PEM certificate`,
+    ]);
+    const missing = path.join(dir, "missing.crt");
+    assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: amqps, WARREN_AMQP_CA_FILE: missing }), [
+      `WARREN_AMQP_CA_FILE: cannot read ${JSON.stringify(missing)}: ENOENT`,
+    ]);
+  });
+
   it("fills in the alerting platform's defaults for an sms dispatcher", () => {
     const { config, warnings } = configOf(base);
     assert.deepEqual(warnings, []);

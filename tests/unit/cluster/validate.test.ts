@@ -38,7 +38,7 @@ describe("warren:cluster defaults", () => {
       management: { allowedCidrs: [] },
       amqp: {},
       exposure: "ClusterIP",
-      tls: { mode: "off", disablePlaintext: true },
+      tls: { mode: "off", disablePlaintext: true, validityDays: 365, rotation: 0 },
     });
   });
 

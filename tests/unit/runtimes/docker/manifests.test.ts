@@ -19,7 +19,7 @@ describe("node container", () => {
     "watchdog.sh": "w",
   };
   const files = [{ path: "/etc/rabbitmq/rabbitmq.conf", content: "x = 1\n", mode: 0o644 }];
-  const c = nodeContainer(spec, {
+  const inputs = {
     host: "dev-rabbit-3",
     index: 2,
     network: "dev",
@@ -30,12 +30,31 @@ describe("node container", () => {
     files,
     staged,
     labels: dockerLabels("rabbitmq", "warren"),
-  });
+  };
+  const c = nodeContainer(spec, inputs);
 
   it("publishes node i's ports at the base ports plus i, on loopback only", () => {
     assert.deepEqual(c.ports, [
       { internal: 15672, external: 15674, ip: "127.0.0.1" },
       { internal: 5672, external: 5674, ip: "127.0.0.1" },
+    ]);
+  });
+
+  it("with TLS on, publishes the TLS listeners on those ports and stages the node's TLS files", () => {
+    const tls = clusterSchema.parse({ tls: { mode: "generate" } });
+    const t = nodeContainer(tls, {
+      ...inputs,
+      tls: { ca: "CA", cert: "CERT", key: "KEY" },
+    });
+    assert.deepEqual(t.ports, [
+      { internal: 15671, external: 15674, ip: "127.0.0.1" },
+      { internal: 5671, external: 5674, ip: "127.0.0.1" },
+    ]);
+    const uploads = (t.uploads as { file: string; content: string }[]).slice(-3);
+    assert.deepEqual(uploads, [
+      { file: `${STAGING}/tls/ca.crt`, content: "CA" },
+      { file: `${STAGING}/tls/tls.crt`, content: "CERT" },
+      { file: `${STAGING}/tls/tls.key`, content: "KEY" },
     ]);
   });
 

@@ -87,6 +87,26 @@ describe("the Docker node's start script and watchdog", () => {
     ]);
   });
 
+  it("with TLS on, installs the node's TLS files too, the key for rabbitmq only", () => {
+    const tls = clusterSchema.parse({ tls: { mode: "generate" } });
+    const text = startScript(tls);
+    assert.equal(spawnSync("sh", ["-n"], { input: text, encoding: "utf8" }).status, 0);
+    const lines = text.split("\n");
+    assert.equal(lines[2], "install -d -o rabbitmq -g rabbitmq -m 700 /etc/rabbitmq/tls");
+    assert.deepEqual(
+      lines
+        .filter((l) => l.includes("/etc/rabbitmq/tls/"))
+        .map((l) => / -m (\d+) (\S+) (\S+) /.exec(l)!.slice(1)),
+      [
+        ["644", "/run/warren/tls/ca.crt", "/etc/rabbitmq/tls/ca.crt"],
+        ["644", "/run/warren/tls/tls.crt", "/etc/rabbitmq/tls/tls.crt"],
+        ["600", "/run/warren/tls/tls.key", "/etc/rabbitmq/tls/tls.key"],
+      ],
+    );
+    // The plaintext script is what it was: a change would replace every node container.
+    assert.ok(!startScript(spec).includes("tls"));
+  });
+
   it("kills a node whose AMQP port stays closed while it reaches a majority", async () => {
     const r = await watch({ peersUp: true, amqpUp: false }, 15);
     assert.equal(r.killed, true, r.log);
