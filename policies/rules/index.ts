@@ -4,6 +4,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { administratorTag } from "./administrator-tag";
 import { alertsAlternateExchange } from "./alerts-alternate-exchange";
 import { bindingsReferenceExisting } from "./bindings-reference-existing";
+import { brokerTls } from "./broker-tls";
 import { channelSeverities } from "./channel-severities";
 import { clusterReplicas } from "./cluster-replicas";
 import { clusterVolumes } from "./cluster-volumes";
@@ -34,6 +35,7 @@ export const GROUPS = {
     leastPrivilege,
     producerTopicPermissions,
     noExposureWithoutTls,
+    brokerTls,
     secretsFromSecrets,
     pinnedImages,
   ],

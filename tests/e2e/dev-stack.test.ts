@@ -2,7 +2,9 @@
 // network and ports), up; alerts published as the producer reach every channel's sink exactly as
 // `warren routes` says; the fault matrix (tests/support/fault-matrix.ts: nodes stopped, killed,
 // partitioned and restarted one by one, dispatchers killed and stopped, the sink failing and slow,
-// a memory alarm) loses no confirmed alert and recovers by itself; a no-op preview; a config
+// a memory alarm) loses no confirmed alert and recovers by itself; the security suite
+// (tests/support/security.ts: TLS only, no guest or anonymous login, least privilege, no secret in
+// the state, plan, environment or logs, loopback-only ports); a no-op preview; a config
 // change previewed exactly and applied; the policy pack passes; destroy leaves no container,
 // network or volume behind.
 import assert from "node:assert/strict";
@@ -13,10 +15,13 @@ import { CHANNELS, DevStack, cleanupDocker, docker, prepareDocker } from "../sup
 import { deliverEveryRoute } from "../support/delivery";
 import { FAULT_CASES } from "../support/fault-cases";
 import { type CaseResult, formatTable, problems, runCase } from "../support/fault-matrix";
+import { SECURITY_CASES } from "../support/security";
+import { tempFiles } from "../support/temp";
 import type { TestProject } from "../support/engine";
 import { PROJECT_DIR } from "../support/program";
 
 const NETWORK = `warren-e2e-${process.pid}`;
+const { dir } = tempFiles("warren-e2e-security-");
 
 describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => {
   let project: TestProject;
@@ -25,6 +30,7 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
   let managementPort: number;
   let dev: DevStack;
   const results: CaseResult[] = [];
+  const security: { name: string; expected: string; seen: string }[] = [];
 
   before(async () => {
     prepareDocker();
@@ -34,6 +40,10 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
   after(async () => {
     try {
       if (results.length) console.log(`fault matrix, one round:\n${formatTable(results)}`);
+      if (security.length)
+        console.log(
+          `security suite:\n| case | expected | seen |\n| --- | --- | --- |\n${security.map((r) => `| ${r.name} | ${r.expected} | ${r.seen} |`).join("\n")}`,
+        );
       await stack?.destroy().catch(() => {});
     } finally {
       project?.dispose();
@@ -93,6 +103,15 @@ describe("the dev stack on Docker, end to end", { timeout: 60 * 60_000 }, () => 
   it("delivers every severity x channel to the sinks exactly as warren routes says", async () => {
     const { want, got } = await deliverEveryRoute(dev, "m");
     for (const c of CHANNELS) assert.deepEqual(got[c], want[c], c);
+  });
+
+  // After the deliveries above: every dispatcher has exercised its adapter (logs checked below).
+  SECURITY_CASES.forEach((c) => {
+    it(`security: ${c.name}`, async () => {
+      const seen = await c.run(dev, { dir });
+      security.push({ name: c.name, expected: c.expected, seen });
+      assert.equal(seen, c.expected);
+    });
   });
 
   FAULT_CASES.forEach((c, i) => {

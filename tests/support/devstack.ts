@@ -19,6 +19,8 @@ import { until } from "./wait";
 export const SEVERITIES = ["info", "warning", "error", "critical"] as const;
 export const CHANNELS = ["wechat", "wecom", "dingtalk", "email", "sms", "phone"] as const;
 export const VHOST = "alerting";
+/** The dev stack's DingTalk signing secret, set as a secret (path) config value by DevStack.create. */
+export const DINGTALK_SECRET_KEY = "warren:consumers.channels.dingtalk.target.secret";
 
 export function sh(cmd: string, args: string[], timeoutMs = 120_000): string {
   return execFileSync(cmd, args, {
@@ -163,9 +165,21 @@ export class DevStack {
         sink: { port: sinkPort },
       },
     };
+    // The DingTalk signing secret as a user keeps a real one: a secret config value (the
+    // committed dev file holds a public stand-in in plaintext, which the security suite would
+    // rightly find in the state: the SDK hands all config to its dynamic-provider host).
+    const consumers = structuredClone(dev["warren:consumers"]) as {
+      channels: Record<string, { target: Record<string, unknown> }>;
+    };
+    const signing = String(consumers.channels.dingtalk.target.secret);
+    delete consumers.channels.dingtalk.target.secret;
     const project = await testProject();
-    const stack = await project.stack("e2e", config);
-    return { project, stack, config, managementPort };
+    const stack = await project.stack(
+      "e2e",
+      { ...config, "warren:consumers": consumers },
+      { [DINGTALK_SECRET_KEY]: signing },
+    );
+    return { project, stack, config: { ...config, "warren:consumers": consumers }, managementPort };
   }
 
   /** Brings a new dev stack up (images built when missing) and returns its handle. */

@@ -171,15 +171,23 @@ describe("DockerCluster", async () => {
     ]);
   });
 
-  it("passes every mandatory dev rule, and the exposure and secrets rules at all", async () => {
+  it("passes every mandatory dev rule but TLS, and the exposure and secrets rules at all", async () => {
     const dev = JSON.parse(
       readFileSync(path.join(PROJECT_DIR, "policies", "dev.json"), "utf8"),
     ) as Record<string, unknown>;
     const found = await evaluate(RULES, fromMocks(run.resources), dev);
+    // This fixture keeps TLS off (the plaintext runtime); dev requires it.
+    assert.deepEqual(
+      found.filter((f) => f.rule === "broker-tls-only").map((f) => f.message),
+      [1, 2, 3].map(
+        (i) =>
+          `container "warren-test-rabbit-${i}": TLS is off (warren:cluster.tls.mode is "off"); this environment requires it`,
+      ),
+    );
     assert.deepEqual(
       found.filter(
         (f) =>
-          f.level === "mandatory" ||
+          (f.level === "mandatory" && f.rule !== "broker-tls-only") ||
           [
             "no-exposure-without-tls",
             "secrets-from-secret-store",

@@ -1,7 +1,10 @@
 // Security rules: a compliant fixture passes; each change fails with the exact message.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { renderRabbitmqConf } from "../../../components/cluster/render";
+import { clusterSchema } from "../../../components/cluster/schema";
 import { administratorTag } from "../../../policies/rules/administrator-tag";
+import { brokerTls, listenersOf } from "../../../policies/rules/broker-tls";
 import { leastPrivilege } from "../../../policies/rules/least-privilege";
 import { noExposureWithoutTls } from "../../../policies/rules/no-exposure-without-tls";
 import { noGuestUser } from "../../../policies/rules/no-guest-user";
@@ -261,5 +264,53 @@ describe("pinned-images", () => {
         imagePinIssue(image) ? 1 : 0,
         image,
       );
+  });
+});
+
+describe("broker-tls-only", () => {
+  const conf = (tls?: object) =>
+    renderRabbitmqConf(clusterSchema.parse({ replicas: 1, ...(tls ? { tls } : {}) }), {
+      kind: "docker",
+      nodes: ["n1"],
+    });
+  const node = (c: string) =>
+    res(T.container, {
+      name: "n1",
+      uploads: [{ file: "/etc/rabbitmq/rabbitmq.conf", content: c }],
+    });
+  const map = (c: string) =>
+    res(T.configMap, { metadata: { name: "warren-config" }, data: { "rabbitmq.conf": c } });
+
+  it("reads the listeners a rendered rabbitmq.conf opens", () => {
+    assert.deepEqual(listenersOf(conf()), { tls: [], plaintext: ["AMQP", "management over HTTP"] });
+    assert.deepEqual(listenersOf(conf({ mode: "generate" })), {
+      tls: ["AMQPS", "management over TLS"],
+      plaintext: [],
+    });
+    assert.deepEqual(listenersOf(conf({ mode: "generate", disablePlaintext: false })), {
+      tls: ["AMQPS", "management over TLS"],
+      plaintext: ["AMQP", "management over HTTP"],
+    });
+  });
+
+  it("passes TLS with plaintext off, and TLS off unless required", async () => {
+    assert.deepEqual(await violations(brokerTls, [node(conf({ mode: "generate" }))]), []);
+    assert.deepEqual(await violations(brokerTls, [node(conf()), map(conf())]), []);
+    assert.deepEqual(
+      await violations(brokerTls, [map(conf({ mode: "generate" }))], { requireTls: true }),
+      [],
+    );
+  });
+
+  it("fails plaintext listeners beside TLS, and TLS off where it is required", async () => {
+    assert.deepEqual(
+      await violations(brokerTls, [node(conf({ mode: "generate", disablePlaintext: false }))]),
+      [
+        'container "n1": TLS is on but AMQP and management over HTTP still listen in plaintext (warren:cluster.tls.disablePlaintext is false)',
+      ],
+    );
+    assert.deepEqual(await violations(brokerTls, [map(conf())], { requireTls: true }), [
+      'configmap "warren-config": TLS is off (warren:cluster.tls.mode is "off"); this environment requires it',
+    ]);
   });
 });

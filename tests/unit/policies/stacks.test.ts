@@ -57,6 +57,31 @@ describe("the project's stacks under the policy pack", () => {
     );
   });
 
+  it("a dev stack with plaintext listeners beside TLS, or TLS off, violates broker-tls-only", async () => {
+    const dev = path.join(PROJECT_DIR, "Pulumi.dev.yaml");
+    const tlsRule = async (tls: object) =>
+      (
+        await evaluate(
+          RULES,
+          await resourcesOf(dev, (c) => {
+            c["warren:cluster"] = { ...c["warren:cluster"], tls };
+          }),
+          envConfig("dev"),
+        )
+      ).filter((f) => f.rule === "broker-tls-only");
+    const plaintext = await tlsRule({ mode: "generate", disablePlaintext: false });
+    assert.deepEqual(
+      plaintext.map((f) => [f.level, f.message]),
+      [1, 2, 3].map((i) => [
+        "mandatory",
+        `container "warren-test-rabbit-${i}": TLS is on but AMQP and management over HTTP still listen in plaintext (warren:cluster.tls.disablePlaintext is false)`,
+      ]),
+    );
+    const off = await tlsRule({ mode: "off" });
+    assert.equal(off.length, 3);
+    assert.match(off[0].message, /TLS is off .*this environment requires it$/);
+  });
+
   it("an insecure prod config violates the expected rules", async () => {
     const resources = await resourcesOf(
       path.join(PROJECT_DIR, "tests", "fixtures", "prod.yaml"),
