@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { durationMs } from "../apps/dispatcher/src/env";
+import { durationMs, readAmqpCa } from "../apps/dispatcher/src/env";
 import {
   AlertProducer,
   type AlertInput,
@@ -218,19 +218,8 @@ function connectionFrom(
 /** --ca: a readable PEM certificate, for amqps:// URLs only. */
 function caFrom(file: string | undefined, urls: string[], errors: string[]): string | undefined {
   if (file === undefined) return undefined;
-  let pem: string;
-  try {
-    pem = readFileSync(file, "utf8");
-  } catch (e) {
-    errors.push(`--ca: cannot read it: ${(e as Error).message}`);
-    return undefined;
-  }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-    errors.push(`--ca ${file}: holds no PEM certificate`);
-    return undefined;
-  }
-  if (urls.some((u) => !u.startsWith("amqps://")))
-    errors.push("--ca is for amqps:// URLs; some --url is amqp://");
+  const { pem, problems } = readAmqpCa(file, urls);
+  for (const p of problems) errors.push(`--ca: ${p}`);
   return pem;
 }
 

@@ -245,6 +245,26 @@ export function propsOf<K extends TypeWithProps>(
 }
 
 /**
+ * The rabbitmq.conf files warren renders for the nodes that one resource carries: a Kubernetes
+ * ConfigMap's `rabbitmq.conf`, a Docker container's upload of it; each with where it is, for
+ * messages (`configmap "warren-config"`, `container "warren-dev-rabbit-1"`).
+ */
+export function renderedConfs(
+  r: Pick<ResourceLike, "type" | "name" | "props">,
+): { readonly conf: string; readonly where: string }[] {
+  const out: { conf: string; where: string }[] = [];
+  const configMap = propsOf(r, T.configMap);
+  const conf = configMap?.data?.["rabbitmq.conf"];
+  if (typeof conf === "string")
+    out.push({ conf, where: `configmap "${configMap?.metadata?.name ?? r.name}"` });
+  const container = propsOf(r, T.container);
+  for (const u of container?.uploads ?? [])
+    if (u.file.endsWith("/rabbitmq.conf") && typeof u.content === "string")
+      out.push({ conf: u.content, where: `container "${String(container?.name)}"` });
+  return out;
+}
+
+/**
  * warren's topology resources that each hold many broker objects: one per vhost (its exchanges,
  * queues, bindings, policies), and one for the users and their grants.
  */

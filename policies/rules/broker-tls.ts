@@ -3,7 +3,7 @@
 // AMQP or management listener; with `requireTls`, every node has TLS on.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { withDefaults } from "../lib/config";
-import { T, propsOf } from "../lib/resources";
+import { renderedConfs } from "../lib/resources";
 
 /** What a rendered rabbitmq.conf opens: TLS listeners, and plaintext ones still open. */
 export function listenersOf(conf: string): { tls: string[]; plaintext: string[] } {
@@ -47,13 +47,6 @@ export const brokerTls: ResourceValidationPolicy = {
     const { requireTls } = withDefaults(args.getConfig<{ requireTls: boolean }>(), {
       requireTls: false,
     });
-    const configMap = propsOf(args, T.configMap);
-    const conf = configMap?.data?.["rabbitmq.conf"];
-    if (configMap && typeof conf === "string")
-      check(conf, `configmap "${configMap.metadata?.name ?? args.name}"`, requireTls, report);
-    const container = propsOf(args, T.container);
-    for (const u of container?.uploads ?? [])
-      if (u.file.endsWith("/rabbitmq.conf") && typeof u.content === "string")
-        check(u.content, `container "${String(container!.name)}"`, requireTls, report);
+    for (const { conf, where } of renderedConfs(args)) check(conf, where, requireTls, report);
   },
 };

@@ -1,7 +1,7 @@
 // Cluster: nodes have a memory high watermark and a free-disk limit (the production checklist),
 // so a flood of alerts blocks publishers instead of crashing the node.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { T, propsOf } from "../lib/resources";
+import { renderedConfs } from "../lib/resources";
 
 function check(conf: string, where: string, report: (m: string) => void) {
   if (!/^\s*vm_memory_high_watermark\.(relative|absolute)\s*=/m.test(conf))
@@ -17,17 +17,6 @@ export const memoryAndDisk: ResourceValidationPolicy = {
   remediationSteps:
     "Keep warren's rendered rabbitmq.conf (warren:cluster.memoryHighWatermark and diskFreeLimit).",
   validateResource: (args, report) => {
-    const configMap = propsOf(args, T.configMap);
-    if (configMap) {
-      const conf = configMap.data?.["rabbitmq.conf"];
-      if (typeof conf === "string")
-        check(conf, `configmap "${configMap.metadata?.name ?? args.name}"`, report);
-    }
-    const container = propsOf(args, T.container);
-    if (container) {
-      for (const u of container.uploads ?? [])
-        if (u.file.endsWith("/rabbitmq.conf") && typeof u.content === "string")
-          check(u.content, `container "${String(container.name)}"`, report);
-    }
+    for (const { conf, where } of renderedConfs(args)) check(conf, where, report);
   },
 };

@@ -9,7 +9,12 @@ import type { ConnectionOptions } from "node:tls";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { loadWarrenSpec } from "../../components/config/spec";
 import { readStackConfig } from "../../components/config/stack-file";
-import { type Method, callApi } from "../../components/topology/management";
+import { amqpUrl } from "../../components/alerting/consumer-plan";
+import {
+  type ManagementConnection,
+  type Method,
+  callApi,
+} from "../../components/topology/management";
 import { RoutingTable } from "../../components/topology/routing";
 import { type TestProject, testProject } from "./engine";
 import { isFree } from "./processes";
@@ -207,12 +212,16 @@ export class DevStack {
     return this.outputs.caCertificate?.value as string | undefined;
   }
 
-  /** AMQP URLs of every node for a user (default: the producer), from this machine. */
-  amqpUrls(user = "alerts-producer"): string[] {
-    const pass = (this.outputs.credentials.value as Record<string, string>)[user];
-    const scheme = this.ca ? "amqps" : "amqp";
-    return (this.outputs.amqpEndpoints.value as string[]).map(
-      (e) => `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${e}/${VHOST}`,
+  /**
+   * AMQP URLs of every node for a user (default: the producer) with its password from the stack
+   * (or the one given), from this machine; amqps:// with the cluster's TLS on.
+   */
+  amqpUrls(
+    user = "alerts-producer",
+    password = (this.outputs.credentials.value as Record<string, string>)[user],
+  ): string[] {
+    return (this.outputs.amqpEndpoints.value as string[]).map((e) =>
+      amqpUrl(user, password, e, VHOST, this.ca !== undefined),
     );
   }
 
@@ -232,14 +241,8 @@ export class DevStack {
    */
   async mgmt<T>(apiPath: string, init: { method?: Method; body?: unknown } = {}): Promise<T> {
     let last: unknown;
-    const scheme = this.ca ? "https" : "http";
     for (let i = 0; i < this.nodes.length; i++) {
-      const c = {
-        url: `${scheme}://127.0.0.1:${this.managementPort + i}`,
-        username: "warren-admin",
-        password: this.adminPassword,
-        ...(this.ca ? { ca: this.ca } : {}),
-      };
+      const c = this.management("warren-admin", this.adminPassword, i);
       try {
         const path = apiPath.replace(/^\/api\//, "");
         return (await callApi(c, init.method ?? "GET", path, init.body, {
@@ -250,6 +253,16 @@ export class DevStack {
       }
     }
     throw new Error(`no node's management API answered ${apiPath}: ${(last as Error)?.message}`);
+  }
+
+  /** Node `node`'s management API (from 0) as `user`, over https trusting the CA with TLS on. */
+  management(user: string, password: string, node = 0): ManagementConnection {
+    return {
+      url: `${this.ca ? "https" : "http"}://127.0.0.1:${this.managementPort + node}`,
+      username: user,
+      password,
+      ...(this.ca ? { ca: this.ca } : {}),
+    };
   }
 
   queues(): Promise<QueueInfo[]> {

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import type { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { amqpUrl } from "../../components/alerting/consumer-plan";
 import { loadWarrenSpec } from "../../components/config/spec";
 import { readStackConfig } from "../../components/config/stack-file";
 import {
@@ -338,7 +339,7 @@ export class KubeStack {
   amqpUrls(user = "alerts-producer"): string[] {
     const pass = (this.outputs.credentials.value as Record<string, string>)[user];
     const host = clusterIp(NAMESPACE, "warren");
-    return [`amqp://${encodeURIComponent(user)}:${encodeURIComponent(pass)}@${host}:5672/${VHOST}`];
+    return [amqpUrl(user, pass, `${host}:5672`, VHOST)];
   }
 
   /** TLS is not available on Kubernetes yet (validate.ts): plain AMQP. */

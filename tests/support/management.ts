@@ -1,5 +1,6 @@
 // The RabbitMQ management API and AMQP URLs the way every test broker and node is reached: basic
 // auth as one user, JSON bodies, credentials and vhost URL-encoded.
+import { amqpUrl as consumerAmqpUrl } from "../../components/alerting/consumer-plan";
 
 export interface ManagementApi {
   /** A management API call; `apiPath` starts with `/api/`. */
@@ -34,7 +35,7 @@ export function managementApi(baseUrl: string, user: string, password: string): 
   };
 }
 
-/** `amqp://user:pass@hostPort/vhost`, every part encoded. */
+/** `amqp://user:pass@hostPort/vhost`, every part encoded (the consumers' own amqpUrl). */
 export function amqpUrl(hostPort: string, user: string, password: string, vhost = "/"): string {
-  return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${hostPort}/${encodeURIComponent(vhost)}`;
+  return consumerAmqpUrl(user, password, hostPort, vhost);
 }

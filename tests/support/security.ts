@@ -42,8 +42,7 @@ async function outcome(p: Promise<unknown>): Promise<string> {
 
 /** An amqps connection as `user` (the stack's CA trusted) to node 1's published port. */
 function connect(s: DevStack, user: string, password = creds(s)[user]) {
-  const url = `amqps://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${amqpPort(s)}/${VHOST}`;
-  return amqp.connect(url, { ca: [s.ca!], timeout: 10_000 });
+  return amqp.connect(s.amqpUrls(user, password)[0], { ...s.amqpTls(), timeout: 10_000 });
 }
 
 /** What one channel-level operation gets as `user`: "ok" or the broker's refusal. */
@@ -212,12 +211,7 @@ export const SECURITY_CASES: readonly SecurityCase[] = [
     name: "a client that does not trust the stack's CA",
     expected: "refuses the node: self-signed certificate in certificate chain",
     run: async (s) => {
-      const r = await outcome(
-        amqp.connect(
-          `amqps://alerts-producer:${encodeURIComponent(creds(s)["alerts-producer"])}@${host}:${amqpPort(s)}/${VHOST}`,
-          { timeout: 10_000 },
-        ),
-      );
+      const r = await outcome(amqp.connect(s.amqpUrls("alerts-producer")[0], { timeout: 10_000 }));
       return r === "ok"
         ? "connected"
         : `refuses the node: ${r.replace("self signed", "self-signed")}`;
@@ -228,13 +222,7 @@ export const SECURITY_CASES: readonly SecurityCase[] = [
     expected: "AMQP: refused, management: 401, rabbitmqctl on node 1: refused",
     run: async (s) => {
       const viaAmqp = await outcome(connect(s, "guest", "guest"));
-      const viaHttp = await outcome(
-        callApi(
-          { url: `https://${host}:${mgmtPort(s)}`, username: "guest", password: "guest", ca: s.ca },
-          "GET",
-          "whoami",
-        ),
-      );
+      const viaHttp = await outcome(callApi(s.management("guest", "guest"), "GET", "whoami"));
       let local = "accepted";
       try {
         docker("exec", s.nodes[0], "rabbitmqctl", "authenticate_user", "guest", "guest");
@@ -294,12 +282,7 @@ export const SECURITY_CASES: readonly SecurityCase[] = [
       "GET /api/overview: ok, GET /api/definitions: 401, PUT /api/vhosts/x: 401, read alerts.sms: refused, publish alerts: refused",
     run: async (s) => {
       const u = "alerts-monitor";
-      const c = {
-        url: `https://${host}:${mgmtPort(s)}`,
-        username: u,
-        password: creds(s)[u],
-        ca: s.ca,
-      };
+      const c = s.management(u, creds(s)[u]);
       const api = async (m: "GET" | "PUT", p: string) => {
         const r = await outcome(callApi(c, m, p, m === "PUT" ? {} : undefined));
         return r === "ok" ? "ok" : (/: (\d{3}) /.exec(r)?.[1] ?? r);

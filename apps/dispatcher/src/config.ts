@@ -1,7 +1,6 @@
 // The dispatcher's whole configuration, from the environment (contract: apps/dispatcher/README.md).
 // Every problem is reported at once, each naming its variable; nothing starts on a bad config.
-import * as fs from "node:fs";
-import { DURATION, type Env, EnvReader, suggest } from "./env";
+import { DURATION, type Env, EnvReader, readAmqpCa, suggest } from "./env";
 import type { Level } from "./log";
 import { LEVELS } from "./log";
 import { compileTemplate, DEFAULT_TEMPLATE } from "./template";
@@ -164,25 +163,10 @@ function checkStrayVariables(
 
 /** WARREN_AMQP_CA_FILE: a readable PEM certificate, for amqps:// URLs only. */
 function parseAmqpCa(r: EnvReader, urls: readonly string[] | undefined): string | undefined {
-  const name = "WARREN_AMQP_CA_FILE";
-  const file = r.string(name);
+  const file = r.string("WARREN_AMQP_CA_FILE");
   if (file === undefined) return undefined;
-  let pem: string;
-  try {
-    pem = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    r.fail(
-      name,
-      `cannot read ${JSON.stringify(file)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-    return undefined;
-  }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-    r.fail(name, `${JSON.stringify(file)} holds no PEM certificate`);
-    return undefined;
-  }
-  if (urls?.some((u) => !u.startsWith("amqps://")))
-    r.fail(name, "is set, but WARREN_AMQP_URL lists amqp:// URLs: a CA is for amqps:// ones");
+  const { pem, problems } = readAmqpCa(file, urls ?? []);
+  for (const p of problems) r.fail("WARREN_AMQP_CA_FILE", p);
   return pem;
 }
 

@@ -13,6 +13,28 @@ export function durationMs(text: string): number | undefined {
   return m ? Number(m[1]) * UNIT_MS[m[2]] : undefined;
 }
 
+/**
+ * A CA certificate file for amqps:// URLs (the dispatcher's WARREN_AMQP_CA_FILE, `warren alert
+ * --ca`): its PEM, and what is wrong with it: unreadable, no PEM certificate in it, or given for
+ * amqp:// URLs, which do not use it.
+ */
+export function readAmqpCa(
+  file: string,
+  urls: readonly string[],
+): { readonly pem?: string; readonly problems: string[] } {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    return { problems: [`cannot read ${JSON.stringify(file)}: ${why}`] };
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    return { problems: [`${JSON.stringify(file)} holds no PEM certificate`] };
+  const plain = urls.some((u) => !u.startsWith("amqps://"));
+  return { pem, problems: plain ? ["is for amqps:// URLs; some of the URLs are amqp://"] : [] };
+}
+
 /** Reads variables, remembering which ones were consulted and every problem found. */
 export class EnvReader {
   readonly errors: string[] = [];

@@ -40,7 +40,7 @@ describe("dispatcher configuration", () => {
     );
     assert.equal(configOf(base).config.amqpCa, undefined);
     assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_CA_FILE: ca }), [
-      "WARREN_AMQP_CA_FILE: is set, but WARREN_AMQP_URL lists amqp:// URLs: a CA is for amqps:// ones",
+      "WARREN_AMQP_CA_FILE: is for amqps:// URLs; some of the URLs are amqp://",
     ]);
     const text = file("not-a-cert", "hello");
     assert.deepEqual(errorsOf({ ...base, WARREN_AMQP_URL: amqps, WARREN_AMQP_CA_FILE: text }), [

@@ -92,15 +92,16 @@ describe("warren alert: arguments", () => {
   it("takes a CA only as a readable PEM file, and only for amqps:// URLs", async () => {
     const pem = file("ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     assert.deepEqual((await cli([...base, "--ca", pem], ENV)).err, [
-      "warren: alert: --ca is for amqps:// URLs; some --url is amqp://",
+      "warren: alert: --ca: is for amqps:// URLs; some of the URLs are amqp://",
     ]);
     const notPem = file("ca.txt", "hello\n");
     assert.deepEqual((await cli([...base, "--ca", notPem], ENV)).err, [
-      `warren: alert: --ca ${notPem}: holds no PEM certificate`,
+      `warren: alert: --ca: ${JSON.stringify(notPem)} holds no PEM certificate`,
     ]);
-    const missing = await cli([...base, "--ca", path.join(dir, "nope.pem")], ENV);
-    assert.equal(missing.err.length, 1);
-    assert.match(missing.err[0], /^warren: alert: --ca: cannot read it: ENOENT/);
+    const nope = path.join(dir, "nope.pem");
+    assert.deepEqual((await cli([...base, "--ca", nope], ENV)).err, [
+      `warren: alert: --ca: cannot read ${JSON.stringify(nope)}: ENOENT`,
+    ]);
   });
 
   it("checks labels, count, timeout and URL schemes", async () => {
